@@ -1,0 +1,135 @@
+/**
+ * Gateway configuration, parsed and checked once at start.
+ *
+ * Every setting comes from the environment (see the README's table). A bad
+ * value stops the start with a message that names the variable to change.
+ */
+
+/** The development JWT key; refused when `NODE_ENV=production`. */
+export const DEVELOPMENT_JWT_SECRET = "newfinity-development-secret-do-not-use-in-production";
+
+/** The development master key (32 bytes, base64); refused in production. */
+export const DEVELOPMENT_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64");
+
+export interface GatewayConfig {
+  readonly port: number;
+  readonly production: boolean;
+  /** Control-plane PostgreSQL; `undefined` means the embedded PGlite. */
+  readonly databaseUrl: string | undefined;
+  /** Directory of the embedded PGlite data (default `./.data/pglite`). */
+  readonly dataDir: string;
+  /** Redis for the cache; `undefined` means an in-memory cache. */
+  readonly redisUrl: string | undefined;
+  readonly jwt: {
+    readonly secret: string;
+    readonly usingDevelopmentSecret: boolean;
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+  };
+  readonly baseDomain: string;
+  readonly encryptionKey: Buffer;
+  readonly usingDevelopmentEncryptionKey: boolean;
+  /** Longest wait for one cache call before it counts as a miss (ms). */
+  readonly cacheTimeoutMs: number;
+  /** Seconds a cached entity lives. */
+  readonly cacheTtlSeconds: number;
+  /** Connections in the control-plane pool. */
+  readonly databasePoolMax: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
+  }
+
+  return value;
+}
+
+function parseUrl(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a URL. Expected something like ${protocols[0]}//host:port.`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(" or ")}, got "${url.protocol}".`);
+  }
+
+  return raw;
+}
+
+function parseEncryptionKey(env: Env, production: boolean): { key: Buffer; development: boolean } {
+  const raw = env.ENCRYPTION_KEY;
+  if (raw === undefined || raw === "") {
+    if (production) {
+      throw new ConfigError("ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes, base64).");
+    }
+    return { key: Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64"), development: true };
+  }
+  const key = Buffer.from(raw, "base64");
+  if (key.length !== 32) {
+    throw new ConfigError(`ENCRYPTION_KEY must be 32 bytes in base64, got ${key.length} bytes.`);
+  }
+
+  return { key, development: false };
+}
+
+/** Reads the configuration from `env`; throws {@link ConfigError} on a bad value. */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const production = env.NODE_ENV === "production";
+
+  const secret = env.JWT_SECRET;
+  const jwksUrl = parseUrl(env, "JWKS_URL", ["https:", "http:"]);
+  if (production && !secret && !jwksUrl) {
+    throw new ConfigError("Set JWKS_URL (or JWT_SECRET) when NODE_ENV=production.");
+  }
+  if (production && secret === DEVELOPMENT_JWT_SECRET) {
+    throw new ConfigError("JWT_SECRET is the development key; set a real one in production.");
+  }
+  if (secret !== undefined && secret !== "" && secret.length < 32) {
+    throw new ConfigError("JWT_SECRET must be at least 32 characters long.");
+  }
+
+  const baseDomain = (env.BASE_DOMAIN ?? "localhost").trim().toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(baseDomain)) {
+    throw new ConfigError(`BASE_DOMAIN must be a host name like example.com, got "${baseDomain}".`);
+  }
+
+  const encryption = parseEncryptionKey(env, production);
+
+  return Object.freeze({
+    port: parseInteger(env, "PORT", 4000, 0, 65535),
+    production,
+    databaseUrl: parseUrl(env, "DATABASE_URL", ["postgresql:", "postgres:"]),
+    dataDir: env.DATA_DIR || ".data/pglite",
+    redisUrl: parseUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
+    jwt: Object.freeze({
+      secret: secret || DEVELOPMENT_JWT_SECRET,
+      usingDevelopmentSecret: !secret,
+      jwksUrl,
+      issuer: env.JWT_ISSUER || undefined,
+      audience: env.JWT_AUDIENCE || undefined,
+    }),
+    baseDomain,
+    encryptionKey: encryption.key,
+    usingDevelopmentEncryptionKey: encryption.development,
+    cacheTimeoutMs: parseInteger(env, "CACHE_TIMEOUT_MS", 100, 1, 10_000),
+    cacheTtlSeconds: parseInteger(env, "CACHE_TTL_SECONDS", 300, 1, 86_400),
+    databasePoolMax: parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 500),
+    logLevel: env.LOG_LEVEL || (production ? "info" : "info"),
+  });
+}

@@ -1,0 +1,2 @@
+export { loadConfig, ConfigError, DEVELOPMENT_JWT_SECRET } from "./config.js";
+export type { GatewayConfig } from "./config.js";

@@ -1,0 +1,73 @@
+import type { GraphQLFormattedError } from "graphql";
+import type { Logger } from "../logging/index.js";
+import { isErrorCode } from "./codes.js";
+
+/** Codes Apollo Server or graphql-js raise on their own for malformed requests. */
+const REQUEST_ERROR_CODES: Record<string, "BAD_USER_INPUT"> = {
+  GRAPHQL_PARSE_FAILED: "BAD_USER_INPUT",
+  GRAPHQL_VALIDATION_FAILED: "BAD_USER_INPUT",
+  BAD_REQUEST: "BAD_USER_INPUT",
+  OPERATION_RESOLUTION_FAILURE: "BAD_USER_INPUT",
+  PERSISTED_QUERY_NOT_FOUND: "BAD_USER_INPUT",
+  PERSISTED_QUERY_NOT_SUPPORTED: "BAD_USER_INPUT",
+};
+
+const CONTEXT_PREFIX = "Context creation failed: ";
+
+export interface FormatErrorOptions {
+  production: boolean;
+  logger: Logger;
+}
+
+/**
+ * The one place where any error becomes what a client sees. Known codes pass
+ * with their message; everything else becomes `INTERNAL_SERVER_ERROR` with a
+ * neutral message, and the original is logged. Outside development no stack
+ * trace or SQL text ever leaves the process.
+ */
+export function createErrorFormatter(options: FormatErrorOptions) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const rawCode = formatted.extensions?.code;
+    const code = isErrorCode(rawCode)
+      ? rawCode
+      : typeof rawCode === "string"
+        ? REQUEST_ERROR_CODES[rawCode]
+        : undefined;
+
+    const { stacktrace, http: _http, ...extensions } = formatted.extensions ?? {};
+    const message = formatted.message.startsWith(CONTEXT_PREFIX)
+      ? formatted.message.slice(CONTEXT_PREFIX.length)
+      : formatted.message;
+
+    if (code) {
+      return {
+        ...formatted,
+        message,
+        extensions: {
+          ...extensions,
+          code,
+          ...(options.production || stacktrace === undefined ? {} : { stacktrace }),
+        },
+      };
+    }
+
+    options.logger.error({ err: unwrap(error), path: formatted.path }, "unexpected error");
+    return {
+      message: "Something went wrong on our side. Quote the request id when you report it.",
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: {
+        code: "INTERNAL_SERVER_ERROR",
+        ...(options.production || stacktrace === undefined ? {} : { stacktrace }),
+      },
+    };
+  };
+}
+
+function unwrap(error: unknown): unknown {
+  if (error && typeof error === "object" && "originalError" in error) {
+    const original = (error as { originalError?: unknown }).originalError;
+    if (original) return original;
+  }
+  return error;
+}
