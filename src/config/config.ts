@@ -13,6 +13,8 @@ export const DEVELOPMENT_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64")
 
 export interface GatewayConfig {
   readonly port: number;
+  /** Interface to listen on: loopback in development, all in production. */
+  readonly host: string;
   readonly production: boolean;
   /** Control-plane PostgreSQL; `undefined` means the embedded PGlite. */
   readonly databaseUrl: string | undefined;
@@ -113,6 +115,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
 
   return Object.freeze({
     port: parseInteger(env, "PORT", 4000, 0, 65535),
+    host: env.HOST || (production ? "0.0.0.0" : "127.0.0.1"),
     production,
     databaseUrl: parseUrl(env, "DATABASE_URL", ["postgresql:", "postgres:"]),
     dataDir: env.DATA_DIR || ".data/pglite",
@@ -130,6 +133,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     cacheTimeoutMs: parseInteger(env, "CACHE_TIMEOUT_MS", 100, 1, 10_000),
     cacheTtlSeconds: parseInteger(env, "CACHE_TTL_SECONDS", 300, 1, 86_400),
     databasePoolMax: parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 500),
-    logLevel: env.LOG_LEVEL || (production ? "info" : "info"),
+    logLevel: env.LOG_LEVEL || "info",
   });
 }

@@ -1,0 +1,2 @@
+export { recordTenantAudit, recordPlatformAudit, actorOf } from "./audit-log.js";
+export type { AuditEntry } from "./audit-log.js";

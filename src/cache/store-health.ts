@@ -1,0 +1,71 @@
+import type { Logger } from "../logging/index.js";
+
+/**
+ * After a failed call, calls skip the store for this long (ms) before one of them probes
+ * it again. It spares a store that hangs a request per call of every request.
+ */
+export const RETRY_AFTER_MS = 1_000;
+
+/**
+ * A circuit breaker around the store that also keeps the log quiet: one warning when
+ * the store goes away, one line when it is back, however many calls fail in between.
+ *
+ * While up every call may go through. While down, calls are skipped until
+ * `RETRY_AFTER_MS` after the last failure; then a single call probes the store, and its
+ * success closes the breaker. A Redis connection that comes back closes it as well.
+ */
+export class StoreHealth {
+  #up: boolean;
+  #outageLogged = false;
+  #retryAt = 0;
+  #probing = false;
+  readonly #logger: Logger;
+
+  /** @param up whether the store counts as working before its first answer */
+  constructor(logger: Logger, up: boolean) {
+    this.#logger = logger;
+    this.#up = up;
+  }
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /** Whether a call may go to the store now; a `true` while down makes it the probe. */
+  admit(now = Date.now()): boolean {
+    if (this.#up) return true;
+    if (this.#probing || now < this.#retryAt) return false;
+
+    this.#probing = true;
+    return true;
+  }
+
+  /** The store answered. */
+  succeeded(): void {
+    this.#probing = false;
+    if (this.#up) return;
+
+    this.#up = true;
+    this.#retryAt = 0;
+    if (this.#outageLogged) {
+      this.#logger.info("Cache store answers again; using it");
+    } else {
+      this.#logger.debug("Cache store connected");
+    }
+    this.#outageLogged = false;
+  }
+
+  /** The store failed, did not answer in time, or dropped its connection. */
+  failed(error: unknown, now = Date.now()): void {
+    this.#probing = false;
+    this.#up = false;
+    this.#retryAt = now + RETRY_AFTER_MS;
+    if (this.#outageLogged) return;
+
+    this.#outageLogged = true;
+    this.#logger.warn(
+      { err: error },
+      "Cache store unavailable; cache calls count as misses until it answers again",
+    );
+  }
+}

@@ -1,0 +1,103 @@
+import type { Logger } from "../logging/index.js";
+import type { CacheBackend } from "./backend.js";
+import { cacheKey } from "./cache-key.js";
+import { decodeValue, encodeValue } from "./json-codec.js";
+import type { CacheStats, TenantCache } from "./types.js";
+
+/** The result of one store call: `ok: false` when it was skipped, failed or ran late. */
+export type CallOutcome<T> = { ok: true; value: T } | { ok: false };
+
+/** What a tenant view needs from the cache that made it. */
+export interface CacheCore {
+  readonly ttlMs: number;
+  readonly stats: CacheStats;
+  readonly logger: Logger;
+  /** Runs one bounded, counted store call, or skips it while the store is down. */
+  call<T>(work: (backend: CacheBackend) => Promise<T>): Promise<CallOutcome<T>>;
+}
+
+/** Ids named in a warning: enough to trace it, without one huge line for a bulk call. */
+const LOGGED_IDS = 20;
+
+/** The entries of one tenant; every key it builds starts with `ogc:{tenantId}:`. */
+export class TenantView implements TenantCache {
+  readonly tenantId: string;
+  readonly #core: CacheCore;
+
+  /** @param tenantId already checked by the cache */
+  constructor(tenantId: string, core: CacheCore) {
+    this.tenantId = tenantId;
+    this.#core = core;
+  }
+
+  async getMany<T>(
+    service: string,
+    entity: string,
+    ids: readonly string[],
+  ): Promise<(T | undefined)[]> {
+    const keys = ids.map((id) => cacheKey(this.tenantId, service, entity, id));
+    if (keys.length === 0) return [];
+
+    const outcome = await this.#core.call((backend) => backend.getMany(keys));
+    const texts = outcome.ok ? outcome.value : [];
+    const values = keys.map((_, index) => {
+      const text = texts[index];
+
+      return text === undefined ? undefined : (decodeValue(text) as T | undefined);
+    });
+
+    const hits = values.filter((value) => value !== undefined).length;
+    this.#core.stats.hits += hits;
+    this.#core.stats.misses += values.length - hits;
+    return values;
+  }
+
+  async setMany<T>(
+    service: string,
+    entity: string,
+    entries: ReadonlyArray<readonly [id: string, value: T]>,
+  ): Promise<void> {
+    const writes: { key: string; value: string }[] = [];
+    const unwritable: string[] = [];
+    // Every key is checked before anything is written, so a bad id writes nothing.
+    for (const [id, value] of entries) {
+      const key = cacheKey(this.tenantId, service, entity, id);
+      const text = encodeValue(value);
+      if (text === undefined) unwritable.push(id);
+      else writes.push({ key, value: text });
+    }
+
+    if (unwritable.length > 0) {
+      this.#core.logger.warn(
+        { ...this.#where(service, entity, unwritable) },
+        "Cache skipped values that JSON cannot represent",
+      );
+    }
+    if (writes.length === 0) return;
+
+    await this.#core.call((backend) => backend.setMany(writes, this.#core.ttlMs));
+  }
+
+  async delete(service: string, entity: string, ids: readonly string[]): Promise<void> {
+    const keys = ids.map((id) => cacheKey(this.tenantId, service, entity, id));
+    if (keys.length === 0) return;
+
+    const outcome = await this.#core.call((backend) => backend.deleteMany(keys));
+    if (!outcome.ok) {
+      this.#core.logger.warn(
+        { ...this.#where(service, entity, ids) },
+        "Cache delete did not reach the store; these entries may be served stale until their TTL ends",
+      );
+    }
+  }
+
+  #where(service: string, entity: string, ids: readonly string[]) {
+    return {
+      tenantId: this.tenantId,
+      service,
+      entity,
+      count: ids.length,
+      ids: ids.slice(0, LOGGED_IDS),
+    };
+  }
+}

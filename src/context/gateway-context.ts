@@ -1,0 +1,51 @@
+import type { GatewayCache, TenantCache } from "../cache/index.js";
+import type { Database, TenantClient } from "../data/index.js";
+import { GatewayError } from "../errors/index.js";
+import type { Logger } from "../logging/index.js";
+import type { Access } from "../rbac/access.js";
+import type { TenantRecord, TenantRegistry } from "../tenancy/tenant-registry.js";
+import type { Loaders } from "./loaders.js";
+
+/** Everything a request does inside its tenant goes through this. */
+export interface TenantScope {
+  readonly tenant: TenantRecord;
+  /** Data handle bound to the tenant: every statement is the tenant's. */
+  readonly db: TenantClient;
+  /** The tenant's view of the cache (keys `ogc:{tenantId}:…`). */
+  readonly cache: TenantCache;
+  /** DataLoaders made for this request and this tenant only. */
+  readonly loaders: Loaders;
+}
+
+/** Process-wide services that platform operations (global admin) use. */
+export interface PlatformServices {
+  readonly database: Database;
+  readonly cache: GatewayCache;
+  readonly registry: TenantRegistry;
+}
+
+/** The per-request context Apollo Server hands every resolver and rule. */
+export interface GatewayContext {
+  readonly requestId: string;
+  /** Logger bound to the request id and tenant id. */
+  readonly logger: Logger;
+  /** Verified token subject, or null for an anonymous request. */
+  readonly principal: import("../auth/index.js").Principal | null;
+  /** Roles and permissions of the principal inside the tenant. */
+  readonly access: Access;
+  /** The request's tenant, or null when none was named (platform calls). */
+  readonly scope: TenantScope | null;
+  readonly platform: PlatformServices;
+}
+
+/** The request's tenant scope; TENANT_REQUIRED when the request named none. */
+export function requireScope(ctx: GatewayContext): TenantScope {
+  if (!ctx.scope) {
+    throw new GatewayError(
+      "TENANT_REQUIRED",
+      "Name a tenant with the X-Tenant-ID header, a tenant subdomain, or a tenant token.",
+    );
+  }
+
+  return ctx.scope;
+}

@@ -1,0 +1,70 @@
+import "reflect-metadata";
+import { issueDevelopmentToken } from "./auth/index.js";
+import { ConfigError, loadConfig, type GatewayConfig } from "./config/index.js";
+import { createLogger, type Logger } from "./logging/index.js";
+import { seedDemoTenants, type SeededUser } from "./seed/demo-seed.js";
+import { createGateway } from "./server/gateway.js";
+import { TENANT_ADMIN_ROLE } from "./rbac/permissions.js";
+
+/** Prints what a developer needs to start exploring: URLs and tokens. */
+async function printWelcome(config: GatewayConfig, url: string, users: SeededUser[]): Promise<void> {
+  const sign = (claims: { sub: string; tid?: string; roles?: string[] }) =>
+    issueDevelopmentToken(config.jwt.secret, { ...claims, expiresIn: "12h" }, {
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+    });
+  const pick = (tenantId: string, test: (u: SeededUser) => boolean) =>
+    users.find((u) => u.tenantId === tenantId && test(u));
+
+  const admin = pick("acme", (u) => u.roles.includes(TENANT_ADMIN_ROLE));
+  const member = pick("acme", (u) => u.roles.length === 1 && u.roles[0] === "member");
+  const lines = [
+    "",
+    `NewFinity Gateway is ready: ${url}/graphql (open it in a browser for Apollo Sandbox)`,
+    `Health: ${url}/healthz  Ready: ${url}/readyz  Metrics: ${url}/metrics`,
+    "",
+    "Development tokens (send as 'Authorization: Bearer <token>' with 'X-Tenant-ID: acme'):",
+  ];
+  if (admin) lines.push(`  acme tenant admin (${admin.email}):`, `    ${await sign({ sub: admin.userId, tid: "acme" })}`);
+  if (member) lines.push(`  acme member (${member.email}):`, `    ${await sign({ sub: member.userId, tid: "acme" })}`);
+  lines.push("  global admin (no tenant; name one with X-Tenant-ID):", `    ${await sign({ sub: "platform-admin", roles: ["global_admin"] })}`);
+  lines.push("", "More: npm run token -- --tenant acme --user <user id>", "");
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+async function main(logger: Logger, config: GatewayConfig): Promise<void> {
+  if (config.jwt.usingDevelopmentSecret) {
+    logger.warn("JWT_SECRET is not set: using the development key. Never do this in production.");
+  }
+  if (config.usingDevelopmentEncryptionKey) {
+    logger.warn("ENCRYPTION_KEY is not set: using the development key.");
+  }
+  if (!config.databaseUrl) logger.info({ dataDir: config.dataDir }, "no DATABASE_URL: using embedded PGlite");
+  if (!config.redisUrl) logger.info("no REDIS_URL: using an in-memory cache");
+
+  const gateway = await createGateway({ config, logger });
+  const seeded = process.env.SEED_DEMO === "false" ? [] : await seedDemoTenants(gateway.database);
+  const url = await gateway.listen();
+  logger.info({ url }, "gateway listening");
+  if (!config.production) await printWelcome(config, url, seeded);
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    await gateway.stop();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+const logger = createLogger({ level: process.env.LOG_LEVEL });
+try {
+  await main(logger, loadConfig());
+} catch (error) {
+  if (error instanceof ConfigError) {
+    logger.fatal(error.message);
+  } else {
+    logger.fatal({ err: error }, "the gateway could not start");
+  }
+  process.exit(1);
+}

@@ -1,0 +1,47 @@
+import type { TenantClient } from "../../data/index.js";
+import { createEntityLoader, type LoaderSource } from "../../loaders/index.js";
+import type { ChallengeRecord, SubmissionRecord } from "./challenge-types.js";
+
+/** Cache service name: `ogc:{tenant}:challenges:…`. */
+export const CHALLENGES_SERVICE = "challenges";
+
+export const SUBMISSION_SELECT = { id: true, challengeId: true, authorId: true, score: true } as const;
+
+export function createChallengeLoaders(db: TenantClient, source: LoaderSource) {
+  return {
+    challenge: createEntityLoader<ChallengeRecord | null>(source, {
+      service: CHALLENGES_SERVICE,
+      entity: "challenge",
+      missing: null,
+      fetch: async (ids) => {
+        const rows = await db.challenge.findMany({
+          where: { tenantId: db.tenantId, id: { in: [...ids] } },
+          select: { id: true, title: true },
+        });
+        return new Map(rows.map((row) => [row.id, row]));
+      },
+    }),
+
+    challengeSubmissions: createEntityLoader<SubmissionRecord[]>(source, {
+      service: CHALLENGES_SERVICE,
+      entity: "challenge-submissions",
+      missing: [],
+      fetch: async (challengeIds) => {
+        const rows = await db.submission.findMany({
+          where: { tenantId: db.tenantId, challengeId: { in: [...challengeIds] } },
+          select: SUBMISSION_SELECT,
+          orderBy: { id: "asc" },
+        });
+        const byChallenge = new Map<string, SubmissionRecord[]>();
+        for (const row of rows) {
+          const list = byChallenge.get(row.challengeId) ?? [];
+          list.push(row);
+          byChallenge.set(row.challengeId, list);
+        }
+        return byChallenge;
+      },
+    }),
+  };
+}
+
+export type ChallengeLoaders = ReturnType<typeof createChallengeLoaders>;

@@ -1,0 +1,71 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { requireScope, type GatewayContext } from "../../context/gateway-context.js";
+import { notFound } from "../../errors/index.js";
+import { UserType, type UserRecord } from "../identity/identity-types.js";
+import * as organizations from "./organization-service.js";
+import {
+  CreateOrganizationInput,
+  MembershipRole,
+  MembershipType,
+  OrganizationType,
+  type MemberRecord,
+  type OrganizationRecord,
+} from "./organization-types.js";
+
+@Resolver(() => OrganizationType)
+export class OrganizationResolver {
+  @Query(() => [OrganizationType])
+  async organizations(@Ctx() ctx: GatewayContext) {
+    const scope = requireScope(ctx);
+    const rows = await organizations.listOrganizations(scope);
+    for (const row of rows) scope.loaders.organization.prime(row.id, row);
+
+    return rows;
+  }
+
+  @Mutation(() => OrganizationType)
+  async createOrganization(
+    @Ctx() ctx: GatewayContext,
+    @Arg("input", () => CreateOrganizationInput) input: CreateOrganizationInput,
+  ) {
+    return organizations.createOrganization(requireScope(ctx), ctx, input);
+  }
+
+  @Mutation(() => MembershipType)
+  async addMember(
+    @Ctx() ctx: GatewayContext,
+    @Arg("organizationId", () => ID) organizationId: string,
+    @Arg("userId", () => ID) userId: string,
+    @Arg("role", () => MembershipRole) role: MembershipRole,
+  ) {
+    return organizations.addMember(requireScope(ctx), ctx, organizationId, userId, role);
+  }
+
+  @FieldResolver(() => [MembershipType])
+  async members(@Root() organization: OrganizationRecord, @Ctx() ctx: GatewayContext) {
+    return requireScope(ctx).loaders.organizationMembers.load(organization.id);
+  }
+}
+
+@Resolver(() => MembershipType)
+export class MembershipResolver {
+  @FieldResolver(() => UserType)
+  async user(@Root() membership: MemberRecord, @Ctx() ctx: GatewayContext): Promise<UserRecord> {
+    const user = await requireScope(ctx).loaders.user.load(membership.userId);
+    if (!user) throw notFound("User");
+
+    return user;
+  }
+}
+
+@Resolver(() => UserType)
+export class UserOrganizationsResolver {
+  @FieldResolver(() => [OrganizationType])
+  async organizations(@Root() user: UserRecord, @Ctx() ctx: GatewayContext) {
+    const { loaders } = requireScope(ctx);
+    const memberships = await loaders.userMemberships.load(user.id);
+    const found = await loaders.organization.loadMany(memberships.map((m) => m.organizationId));
+
+    return found.filter((org): org is OrganizationRecord => !!org && !(org instanceof Error));
+  }
+}

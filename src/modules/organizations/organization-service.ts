@@ -1,0 +1,129 @@
+import { actorOf, recordTenantAudit } from "../../audit/index.js";
+import type { Principal } from "../../auth/index.js";
+import type { TenantScope } from "../../context/gateway-context.js";
+import { isUniqueViolation } from "../../data/index.js";
+import { badInput, forbidden, notFound } from "../../errors/index.js";
+import { hasPermission, type Access } from "../../rbac/access.js";
+import { newId } from "../common/ids.js";
+import { requireText } from "../common/validate.js";
+import { ORGANIZATIONS_SERVICE } from "./organization-loaders.js";
+import {
+  MembershipRole,
+  type CreateOrganizationInput,
+  type OrganizationRecord,
+} from "./organization-types.js";
+
+interface Caller {
+  principal: Principal | null;
+  access: Access;
+}
+
+/** Every organization of the tenant, by name. */
+export async function listOrganizations(scope: TenantScope): Promise<OrganizationRecord[]> {
+  return scope.db.organization.findMany({
+    where: { tenantId: scope.tenant.id },
+    select: { id: true, name: true },
+    orderBy: { name: "asc" },
+    take: 500,
+  });
+}
+
+/** Creates an organization; a tenant user who creates one becomes its owner. */
+export async function createOrganization(
+  scope: TenantScope,
+  caller: Caller,
+  input: CreateOrganizationInput,
+): Promise<OrganizationRecord> {
+  const name = requireText("name", input.name, 120);
+  const tenantId = scope.tenant.id;
+  const organization = { id: newId(), name };
+  const ownerId = caller.access.userId;
+
+  try {
+    await scope.db.transaction(async (tx) => {
+      await tx.organization.create({ data: { tenantId, ...organization } });
+      if (ownerId) {
+        await tx.membership.create({
+          data: { tenantId, organizationId: organization.id, userId: ownerId, role: MembershipRole.OWNER },
+        });
+      }
+      await recordTenantAudit(tx, tenantId, {
+        actorId: actorOf(caller.principal),
+        action: "organization.create",
+        target: organization.id,
+      });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw badInput("name", `An organization named "${name}" already exists.`);
+    }
+    throw error;
+  }
+  if (ownerId) {
+    await scope.cache.delete(ORGANIZATIONS_SERVICE, "user-memberships", [ownerId]);
+    scope.loaders.userMemberships.clear(ownerId);
+  }
+
+  return organization;
+}
+
+/**
+ * The caller's role in an organization, or null. Tenant-wide
+ * `organizations:write` counts as owner everywhere.
+ */
+export async function managingRole(
+  scope: TenantScope,
+  access: Access,
+  organizationId: string,
+): Promise<MembershipRole | null> {
+  if (hasPermission(access, "organizations:write")) return MembershipRole.OWNER;
+  if (!access.userId) return null;
+  const memberships = await scope.loaders.userMemberships.load(access.userId);
+
+  return memberships.find((m) => m.organizationId === organizationId)?.role ?? null;
+}
+
+/** Adds a user to an organization, or changes their role there. */
+export async function addMember(
+  scope: TenantScope,
+  caller: Caller,
+  organizationId: string,
+  userId: string,
+  role: MembershipRole,
+) {
+  const [organization, user] = await Promise.all([
+    scope.loaders.organization.load(organizationId),
+    scope.loaders.user.load(userId),
+  ]);
+  if (!organization) throw notFound("Organization");
+  if (!user) throw notFound("User");
+
+  // Admins manage members; making someone an owner takes an owner.
+  const mine = await managingRole(scope, caller.access, organizationId);
+  if (role === MembershipRole.OWNER && mine !== MembershipRole.OWNER) {
+    throw forbidden("Only an owner of the organization can add another owner.");
+  }
+
+  const tenantId = scope.tenant.id;
+  await scope.db.transaction(async (tx) => {
+    await tx.membership.upsert({
+      where: { tenantId_organizationId_userId: { tenantId, organizationId, userId } },
+      create: { tenantId, organizationId, userId, role },
+      update: { role },
+    });
+    await recordTenantAudit(tx, tenantId, {
+      actorId: actorOf(caller.principal),
+      action: "organization.member.add",
+      target: organizationId,
+      detail: { userId, role },
+    });
+  });
+  await Promise.all([
+    scope.cache.delete(ORGANIZATIONS_SERVICE, "organization-members", [organizationId]),
+    scope.cache.delete(ORGANIZATIONS_SERVICE, "user-memberships", [userId]),
+  ]);
+  scope.loaders.organizationMembers.clear(organizationId);
+  scope.loaders.userMemberships.clear(userId);
+
+  return { userId, role };
+}

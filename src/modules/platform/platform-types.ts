@@ -1,0 +1,69 @@
+import { GraphQLJSON } from "graphql-scalars";
+import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+import { Isolation } from "../../generated/prisma/enums.js";
+import { UserType } from "../identity/identity-types.js";
+import { TenantType } from "../tenants/tenant-types.js";
+
+export { Isolation };
+
+registerEnumType(Isolation, {
+  name: "Isolation",
+  description: "How far a tenant's data is kept apart: shared tables, its own schema, or its own database.",
+});
+
+@InputType("ProvisionTenantInput")
+export class ProvisionTenantInput {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Isolation)
+  isolation!: Isolation;
+
+  @Field(() => String, { nullable: true })
+  region?: string | null;
+
+  @Field(() => String, { nullable: true })
+  tier?: string | null;
+
+  @Field(() => String)
+  adminEmail!: string;
+}
+
+@ObjectType("ProvisionResult")
+export class ProvisionResultType {
+  @Field(() => TenantType)
+  tenant!: TenantType;
+
+  @Field(() => UserType)
+  adminUser!: UserType;
+}
+
+@ObjectType("TenantSummary")
+export class TenantSummaryType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String)
+  status!: string;
+
+  @Field(() => Isolation)
+  isolation!: Isolation;
+
+  @Field(() => String, { nullable: true })
+  region!: string | null;
+
+  @Field(() => String, { description: "ok, suspended, provisioning or unreachable" })
+  health!: string;
+
+  @Field(() => GraphQLJSON, { nullable: true })
+  usage!: Record<string, unknown> | null;
+
+  @Field(() => GraphQLJSON, { nullable: true })
+  billing!: Record<string, unknown> | null;
+}

@@ -1,0 +1,77 @@
+import { actorOf, recordPlatformAudit } from "../../audit/index.js";
+import type { GatewayContext, TenantScope } from "../../context/gateway-context.js";
+import { badInput, forbidden } from "../../errors/index.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+import type { TenantRecord } from "../../tenancy/tenant-registry.js";
+import { requireText } from "../common/validate.js";
+import type { UpdateTenantConfigInput } from "./tenant-types.js";
+
+/** Largest JSON document a tenant may store, in bytes. */
+const MAX_DOCUMENT_BYTES = 16_384;
+
+function requireDocument(field: string, value: unknown): Prisma.InputJsonObject {
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    throw badInput(field, `${field} must be a JSON object.`);
+  }
+  if (Buffer.byteLength(JSON.stringify(value)) > MAX_DOCUMENT_BYTES) {
+    throw badInput(field, `${field} must be at most ${MAX_DOCUMENT_BYTES} bytes of JSON.`);
+  }
+
+  return value as Prisma.InputJsonObject;
+}
+
+function requireStringList(field: string, value: unknown): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.length > 60)) {
+    throw badInput(field, `${field} must be a list of short strings.`);
+  }
+}
+
+/**
+ * Replaces the documents named in `input`. The whole update is checked
+ * before anything is written, so a bad field saves nothing.
+ */
+export async function updateTenantConfig(
+  ctx: GatewayContext,
+  scope: TenantScope,
+  input: UpdateTenantConfigInput,
+): Promise<void> {
+  if ((input.limits || input.billing) && !ctx.access.isGlobalAdmin) {
+    throw forbidden("Only platform administrators change limits and billing.");
+  }
+
+  const name = input.name == null ? undefined : requireText("name", input.name, 120);
+  const settings = input.settings == null ? undefined : requireDocument("settings", input.settings);
+  if (settings) {
+    requireStringList("settings.features", settings.features);
+    requireStringList("settings.modules", settings.modules);
+  }
+  const branding = input.branding == null ? undefined : requireDocument("branding", input.branding);
+  const limits = input.limits == null ? undefined : requireDocument("limits", input.limits);
+  const billing = input.billing == null ? undefined : requireDocument("billing", input.billing);
+
+  const control = ctx.platform.database.control;
+  const tenantId = scope.tenant.id;
+  await control.$transaction([
+    ...(name ? [control.tenant.update({ where: { id: tenantId }, data: { name } })] : []),
+    control.tenantConfig.update({
+      where: { tenantId },
+      data: { settings, branding, limits, billing },
+    }),
+  ]);
+  await recordPlatformAudit(control, {
+    actorId: actorOf(ctx.principal),
+    action: "tenant.config.update",
+    tenantId,
+    detail: { documents: Object.keys(input).filter((k) => input[k as keyof typeof input] != null) },
+  });
+  ctx.platform.registry.invalidate(tenantId);
+}
+
+/** The tenant as it stands after an update. */
+export async function reloadTenant(ctx: GatewayContext, tenantId: string): Promise<TenantRecord> {
+  const tenant = await ctx.platform.registry.get(tenantId);
+  if (!tenant) throw new Error(`tenant ${tenantId} vanished during an update`);
+
+  return tenant;
+}

@@ -1,0 +1,103 @@
+import { allow, shield } from "graphql-shield";
+import type { IRule, IRules } from "graphql-shield";
+import { forbidden } from "../errors/index.js";
+import {
+  allOf,
+  anyOf,
+  guard,
+  hasTenantScope,
+  holdsPermission,
+  isGlobalAdmin,
+  isSelf,
+  isSignedIn,
+  isTenantUser,
+  managesOrganizationArgument,
+} from "./rules.js";
+
+// Shield tells rules apart by name, so each permission gets exactly one rule.
+const permissionRules = new Map<string, IRule>();
+function can(permission: string): IRule {
+  let found = permissionRules.get(permission);
+  if (!found) {
+    found = guard(`can:${permission}`, "request", holdsPermission(permission));
+    permissionRules.set(permission, found);
+  }
+
+  return found;
+}
+
+const tenantScoped = guard("tenant-scoped", "request", hasTenantScope);
+const signedIn = guard("signed-in", "request", isSignedIn);
+const globalAdmin = guard("global-admin", "request", isGlobalAdmin);
+const tenantUserCan = (permission: string) =>
+  guard(`tenant-user-can:${permission}`, "request", allOf(isTenantUser, holdsPermission(permission)));
+
+/** Anyone with `users:read` sees users; everyone sees their own. */
+const readsUser = guard("reads-user", "arguments", anyOf(holdsPermission("users:read"), isSelf));
+
+const managesOrganization = guard("manages-organization", "arguments", managesOrganizationArgument);
+
+/**
+ * Every field of the schema, with the rule that guards it. A type-wide rule
+ * is written `"*"`. Anything missing here is denied by the fallback rule;
+ * test/rbac/rule-coverage.test.ts fails when a field is missing.
+ */
+export const RULE_TREE: IRules = {
+  Query: {
+    me: tenantScoped,
+    tenant: tenantScoped,
+    users: can("users:read"),
+    user: can("users:read"),
+    organizations: can("organizations:read"),
+    dashboards: can("dashboards:read"),
+    dashboard: can("dashboards:read"),
+    challenges: can("challenges:read"),
+    adminTenants: globalAdmin,
+  },
+  Mutation: {
+    createUser: can("users:write"),
+    createRole: can("roles:write"),
+    assignRole: can("roles:write"),
+    createOrganization: can("organizations:write"),
+    addMember: managesOrganization,
+    createDashboard: tenantUserCan("dashboards:write"),
+    createChallenge: can("challenges:write"),
+    submitToChallenge: tenantUserCan("challenges:submit"),
+    updateTenantConfig: can("config:write"),
+    provisionTenant: globalAdmin,
+    suspendTenant: globalAdmin,
+    resumeTenant: globalAdmin,
+  },
+
+  // Branding is public: login pages show it before anyone signs in.
+  Tenant: { "*": allow },
+  User: { "*": readsUser },
+  Role: { "*": signedIn },
+  Organization: { "*": can("organizations:read") },
+  Membership: { "*": can("organizations:read") },
+  Dashboard: { "*": can("dashboards:read") },
+  Challenge: { "*": can("challenges:read") },
+  Submission: { "*": can("challenges:read") },
+  TenantSummary: { "*": globalAdmin },
+  ProvisionResult: { "*": globalAdmin },
+
+  // Page wrappers carry no data of their own; their root field is guarded.
+  UserConnection: { "*": allow },
+  UserEdge: { "*": allow },
+  ChallengeConnection: { "*": allow },
+  ChallengeEdge: { "*": allow },
+  PageInfo: { "*": allow },
+};
+
+/** The shield middleware: deny by default, FORBIDDEN for every denial. */
+export function createPermissions() {
+  return shield(RULE_TREE, {
+    fallbackRule: guard("deny-unlisted", "request", () => false),
+    // Shield's own default is "Not Authorised!" as an internal error.
+    fallbackError: () => forbidden(),
+    // Resolver errors (NOT_FOUND, BAD_USER_INPUT…) must reach the client as
+    // they are, not be swapped for the fallback error.
+    allowExternalErrors: true,
+    debug: false,
+  });
+}

@@ -1,0 +1,163 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { expressMiddleware } from "@as-integrations/express5";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import express from "express";
+import { createTokenVerifier } from "../auth/index.js";
+import { createCache, type GatewayCache } from "../cache/index.js";
+import type { GatewayConfig } from "../config/index.js";
+import { createContextFactory } from "../context/create-context.js";
+import type { GatewayContext, PlatformServices } from "../context/gateway-context.js";
+import { openDatabase, type Database } from "../data/index.js";
+import { createErrorFormatter } from "../errors/index.js";
+import type { LoaderMode } from "../loaders/index.js";
+import type { Logger } from "../logging/index.js";
+import { createMetrics, type Metrics } from "../observability/index.js";
+import { TenantRegistry } from "../tenancy/tenant-registry.js";
+import { mountHealthRoutes } from "./health-routes.js";
+import { buildGatewaySchema } from "./schema.js";
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  logger: Logger;
+  /** Default `batched`; `naive` exists for the benchmark's baseline. */
+  loaderMode?: LoaderMode;
+  /** How long tenant records are reused in process (ms, default 5 s). */
+  registryTtlMs?: number;
+}
+
+/** A running gateway and the services it owns. */
+export interface Gateway {
+  readonly app: express.Express;
+  readonly database: Database;
+  readonly cache: GatewayCache;
+  readonly registry: TenantRegistry;
+  readonly metrics: Metrics;
+  /** Starts listening; resolves with the base URL (port 0 picks a free port). */
+  listen(port?: number): Promise<string>;
+  /** Stops taking requests, lets running ones finish, closes connections. */
+  stop(): Promise<void>;
+}
+
+const SANDBOX_DOCUMENT = `query Dashboard {
+  tenant { id name plan features }
+  me { name roles }
+  challenges(first: 10) {
+    edges { node { title submissions { score author { name } } } }
+  }
+}
+`;
+
+function landingPage(config: GatewayConfig): ApolloServerPlugin {
+  if (config.production) return ApolloServerPluginLandingPageDisabled();
+
+  return ApolloServerPluginLandingPageLocalDefault({
+    footer: false,
+    document: SANDBOX_DOCUMENT,
+    embed: { runTelemetry: false, initialState: { sharedHeaders: { "X-Tenant-ID": "acme" } } },
+  });
+}
+
+/** Logs every error a request produced, with the request's own logger. */
+const errorLogging: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async didEncounterErrors({ contextValue, errors }) {
+        for (const error of errors) {
+          const code = error.extensions?.code;
+          // Internal errors are logged by the formatter with their original.
+          if (code && code !== "INTERNAL_SERVER_ERROR") {
+            contextValue?.logger?.info({ code, path: error.path }, error.message);
+          }
+        }
+      },
+    };
+  },
+};
+
+/**
+ * Opens the database (migrating it), the cache and the HTTP app. The one
+ * owner of the gateway's start and stop.
+ */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, logger } = options;
+
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.databasePoolMax,
+    logger,
+  });
+  await database.migrate();
+  const cache = await createCache({
+    redisUrl: config.redisUrl,
+    timeoutMs: config.cacheTimeoutMs,
+    ttlSeconds: config.cacheTtlSeconds,
+    logger,
+  });
+  const registry = new TenantRegistry(database, { ttlMs: options.registryTtlMs });
+  const platform: PlatformServices = { database, cache, registry };
+  const metrics = createMetrics();
+
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<GatewayContext>({
+    schema: await buildGatewaySchema(),
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: !config.production,
+    formatError: createErrorFormatter({ production: config.production, logger }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      landingPage(config),
+      metrics.plugin,
+      errorLogging,
+    ],
+    logger,
+  });
+  await apollo.start();
+
+  mountHealthRoutes(app, { database, cache, metrics });
+  app.use(
+    "/graphql",
+    express.json({ limit: "1mb" }),
+    expressMiddleware(apollo, {
+      context: createContextFactory({
+        platform,
+        verifier: createTokenVerifier(config.jwt),
+        logger,
+        baseDomain: config.baseDomain,
+        loaderMode: options.loaderMode ?? "batched",
+      }),
+    }),
+  );
+
+  let stopped = false;
+  return {
+    app,
+    database,
+    cache,
+    registry,
+    metrics,
+    listen: (port = config.port) =>
+      new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, config.host, () => {
+          const { port: bound } = httpServer.address() as AddressInfo;
+          resolve(`http://localhost:${bound}`);
+        });
+      }),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await apollo.stop();
+      if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+      await cache.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { Express } from "express";
+import type { GatewayCache } from "../cache/index.js";
+import type { Database } from "../data/index.js";
+import type { Metrics } from "../observability/index.js";
+
+/** Longest wait for one readiness probe before it counts as down (ms). */
+const PROBE_TIMEOUT_MS = 1_000;
+
+async function probe(check: () => Promise<unknown>): Promise<"up" | "down"> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"down">((resolve) => {
+    timer = setTimeout(() => resolve("down"), PROBE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([
+      check().then((ok) => (ok === false ? "down" : "up")),
+      timeout,
+    ]);
+  } catch {
+    return "down";
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Mounts `/healthz`, `/readyz` and `/metrics`. */
+export function mountHealthRoutes(
+  app: Express,
+  deps: { database: Database; cache: GatewayCache; metrics: Metrics },
+): void {
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  app.get("/readyz", async (_req, res) => {
+    const [database, cache] = await Promise.all([
+      probe(() => deps.database.ping()),
+      probe(() => deps.cache.ping()),
+    ]);
+    const ready = database === "up" && cache === "up";
+    const down = Object.entries({ database, cache })
+      .filter(([, state]) => state === "down")
+      .map(([name]) => name);
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unavailable", checks: { database, cache }, down });
+  });
+
+  app.get("/metrics", async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+}
