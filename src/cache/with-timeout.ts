@@ -12,7 +12,7 @@ export async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promi
   });
 
   try {
-    return await work;
+    return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,0 +1,109 @@
+import { randomBytes } from "node:crypto";
+import { issueDevelopmentToken } from "../../src/auth/index.js";
+import { loadConfig } from "../../src/config/index.js";
+import { createLogger, type Logger } from "../../src/logging/index.js";
+import type { LoaderMode } from "../../src/loaders/index.js";
+import { createGateway, type Gateway } from "../../src/server/gateway.js";
+import { createTestDatabase } from "./database.js";
+import { TEST_REDIS_URL } from "./env.js";
+
+export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-keys";
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  body: {
+    data?: T | null;
+    errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  };
+}
+
+export interface RequestOptions {
+  /** Sent as X-Tenant-ID. */
+  tenant?: string;
+  token?: string;
+  variables?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export interface TestGateway {
+  readonly url: string;
+  readonly gateway: Gateway;
+  readonly databaseUrl: string;
+  /** Sends one GraphQL operation over HTTP. */
+  request<T = Record<string, unknown>>(query: string, options?: RequestOptions): Promise<GraphQLResponse<T>>;
+  /** A signed token for a tenant user. */
+  tokenFor(tenantId: string, userId: string): Promise<string>;
+  /** A signed global admin token (no tenant). */
+  globalAdminToken(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  production?: boolean;
+  loaderMode?: LoaderMode;
+  /** Use Redis (default) or the in-memory cache. */
+  redis?: boolean;
+  redisUrl?: string;
+  logger?: Logger;
+  env?: Record<string, string>;
+}
+
+/** A tenant id no other test file uses: Redis is shared between test files. */
+export function uniqueTenantId(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * Starts a whole gateway on a fresh database of the test PostgreSQL and on
+ * the test Redis, listening on a free loopback port.
+ */
+export async function startTestGateway(
+  label: string,
+  options: TestGatewayOptions = {},
+): Promise<TestGateway> {
+  const database = await createTestDatabase(label);
+  const config = loadConfig({
+    NODE_ENV: options.production ? "production" : "test",
+    DATABASE_URL: database.url,
+    ...(options.redis === false ? {} : { REDIS_URL: options.redisUrl ?? TEST_REDIS_URL }),
+    JWT_SECRET: TEST_JWT_SECRET,
+    ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+    HOST: "127.0.0.1",
+    PORT: "0",
+    ...options.env,
+  });
+  const logger = options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const gateway = await createGateway({ config, logger, loaderMode: options.loaderMode, registryTtlMs: 0 });
+  const url = await gateway.listen(0);
+
+  return {
+    url,
+    gateway,
+    databaseUrl: database.url,
+    request: async <T>(query: string, request: RequestOptions = {}) => {
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(request.tenant ? { "x-tenant-id": request.tenant } : {}),
+          ...(request.token ? { authorization: `Bearer ${request.token}` } : {}),
+          ...request.headers,
+        },
+        body: JSON.stringify({ query, variables: request.variables }),
+      });
+      return { status: response.status, body: (await response.json()) as GraphQLResponse<T>["body"] };
+    },
+    tokenFor: (tenantId, userId) => issueDevelopmentToken(TEST_JWT_SECRET, { sub: userId, tid: tenantId }),
+    globalAdminToken: () =>
+      issueDevelopmentToken(TEST_JWT_SECRET, { sub: "staff-1", roles: ["global_admin"] }),
+    stop: async () => {
+      await gateway.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** The error codes of a response, in order. */
+export function codesOf(response: GraphQLResponse<unknown>): unknown[] {
+  return (response.body.errors ?? []).map((error) => error.extensions?.code);
+}
