@@ -94,6 +94,7 @@ class StoreCache implements GatewayCache, CacheCore {
     if (this.#closed) return;
 
     this.#closed = true;
+    this.#health.close();
     await this.#store.close();
   }
 
@@ -125,9 +126,16 @@ function assertWholeNumber(name: string, value: unknown): void {
  *
  * It waits at most `timeoutMs` for Redis, and never fails because Redis is down: the
  * cache then starts `down` and is used as soon as node-redis reconnects. It throws only
- * for bad options, such as a URL that is not `redis:` or `rediss:`.
+ * for bad options: a `redisUrl` that is not `redis://` or `rediss://`, or a timeout or
+ * TTL that is not a whole number of at least 1.
  */
 export async function createCache(options: CacheOptions): Promise<GatewayCache> {
+  // node-redis reads an empty URL as "localhost:6379"; a mistyped setting must not do that.
+  if (options.redisUrl !== undefined && !/^rediss?:\/\/./.test(options.redisUrl)) {
+    throw new TypeError(
+      "Cache option redisUrl must start with redis:// or rediss://, or be unset.",
+    );
+  }
   assertWholeNumber("timeoutMs", options.timeoutMs);
   assertWholeNumber("ttlSeconds", options.ttlSeconds);
   const logger = options.logger.child({ component: "cache" });

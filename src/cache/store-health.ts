@@ -19,6 +19,7 @@ export class StoreHealth {
   #outageLogged = false;
   #retryAt = 0;
   #probing = false;
+  #closed = false;
   readonly #logger: Logger;
 
   /** @param up whether the store counts as working before its first answer */
@@ -27,8 +28,15 @@ export class StoreHealth {
     this.#up = up;
   }
 
+  /** Whether the last word from the store was good. */
   get up(): boolean {
     return this.#up;
+  }
+
+  /** The cache closed: what its connection does from now on is no news to log. */
+  close(): void {
+    this.#closed = true;
+    this.#up = false;
   }
 
   /** Whether a call may go to the store now; a `true` while down makes it the probe. */
@@ -43,7 +51,7 @@ export class StoreHealth {
   /** The store answered. */
   succeeded(): void {
     this.#probing = false;
-    if (this.#up) return;
+    if (this.#up || this.#closed) return;
 
     this.#up = true;
     this.#retryAt = 0;
@@ -60,7 +68,7 @@ export class StoreHealth {
     this.#probing = false;
     this.#up = false;
     this.#retryAt = now + RETRY_AFTER_MS;
-    if (this.#outageLogged) return;
+    if (this.#outageLogged || this.#closed) return;
 
     this.#outageLogged = true;
     this.#logger.warn(

@@ -69,7 +69,7 @@ export class TenantView implements TenantCache {
 
     if (unwritable.length > 0) {
       this.#core.logger.warn(
-        { ...this.#where(service, entity, unwritable) },
+        this.#where(service, entity, unwritable),
         "Cache skipped values that JSON cannot represent",
       );
     }
@@ -85,19 +85,17 @@ export class TenantView implements TenantCache {
     const outcome = await this.#core.call((backend) => backend.deleteMany(keys));
     if (!outcome.ok) {
       this.#core.logger.warn(
-        { ...this.#where(service, entity, ids) },
+        this.#where(service, entity, ids),
         "Cache delete did not reach the store; these entries may be served stale until their TTL ends",
       );
     }
   }
 
+  // Nested, because a top-level `service` would clobber the logger's own `service` field.
   #where(service: string, entity: string, ids: readonly string[]) {
     return {
       tenantId: this.tenantId,
-      service,
-      entity,
-      count: ids.length,
-      ids: ids.slice(0, LOGGED_IDS),
+      entries: { service, entity, count: ids.length, ids: ids.slice(0, LOGGED_IDS) },
     };
   }
 }

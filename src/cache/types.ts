@@ -26,7 +26,10 @@ export type CacheStatus = "up" | "down";
  * store is down make no round trip; their ids count as misses, not as errors.
  */
 export interface CacheStats {
-  /** Requests sent to the store: one per getMany, setMany, delete and ping. */
+  /**
+   * Requests sent to the store: one per getMany, setMany, delete and ping, and one per
+   * SCAN or UNLINK step of clearTenant.
+   */
   roundTrips: number;
   /** Ids found in the store. */
   hits: number;

@@ -24,6 +24,10 @@ export interface RequestLike {
   headers: IncomingHttpHeaders;
 }
 
+export interface ResponseLike {
+  setHeader(name: string, value: string): unknown;
+}
+
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,64}$/;
 
 /** A caller-supplied request id is kept when it is sane, else a new one is made. */
@@ -85,8 +89,10 @@ async function accessOf(principal: Principal | null, scope: TenantScope | null):
  * (UNAUTHENTICATED, TENANT_*) that refuses the whole request.
  */
 export function createContextFactory(deps: ContextDependencies) {
-  return async ({ req }: { req: RequestLike }): Promise<GatewayContext> => {
+  return async ({ req, res }: { req: RequestLike; res?: ResponseLike }): Promise<GatewayContext> => {
     const requestId = requestIdOf(req.headers);
+    // Sent back before anything can fail, so every answer carries it.
+    res?.setHeader("x-request-id", requestId);
     let logger = deps.logger.child({ requestId });
 
     const token = readBearerToken(single(req.headers.authorization));

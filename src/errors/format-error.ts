@@ -39,7 +39,7 @@ export function createErrorFormatter(options: FormatErrorOptions) {
       ? formatted.message.slice(CONTEXT_PREFIX.length)
       : formatted.message;
 
-    if (code) {
+    if (code && code !== "INTERNAL_SERVER_ERROR") {
       return {
         ...formatted,
         message,
@@ -51,7 +51,13 @@ export function createErrorFormatter(options: FormatErrorOptions) {
       };
     }
 
-    options.logger.error({ err: unwrap(error), path: formatted.path }, "unexpected error");
+    // Errors raised while executing were logged by the request's own logger
+    // (see logUnexpectedErrors); this catches the rest, such as a failure
+    // while the context was being built.
+    const original = unwrap(error);
+    if (!wasLogged(original)) {
+      options.logger.error({ err: original, path: formatted.path }, "unexpected error");
+    }
     return {
       message: "Something went wrong on our side. Quote the request id when you report it.",
       locations: formatted.locations,
@@ -64,7 +70,19 @@ export function createErrorFormatter(options: FormatErrorOptions) {
   };
 }
 
-function unwrap(error: unknown): unknown {
+const logged = new WeakSet<object>();
+
+/** Remembers that `error` has been logged with its request's logger. */
+export function markLogged(error: unknown): void {
+  if (error && typeof error === "object") logged.add(error);
+}
+
+function wasLogged(error: unknown): boolean {
+  return !!error && typeof error === "object" && logged.has(error);
+}
+
+/** The error a GraphQLError wraps, or the error itself. */
+export function unwrap(error: unknown): unknown {
   if (error && typeof error === "object" && "originalError" in error) {
     const original = (error as { originalError?: unknown }).originalError;
     if (original) return original;

@@ -12,7 +12,7 @@ import type { GatewayConfig } from "../config/index.js";
 import { createContextFactory } from "../context/create-context.js";
 import type { GatewayContext, PlatformServices } from "../context/gateway-context.js";
 import { openDatabase, type Database } from "../data/index.js";
-import { createErrorFormatter } from "../errors/index.js";
+import { createErrorFormatter, markLogged, unwrap } from "../errors/index.js";
 import type { LoaderMode } from "../loaders/index.js";
 import type { Logger } from "../logging/index.js";
 import { createMetrics, type Metrics } from "../observability/index.js";
@@ -61,16 +61,34 @@ function landingPage(config: GatewayConfig): ApolloServerPlugin {
   });
 }
 
-/** Logs every error a request produced, with the request's own logger. */
+/**
+ * Logs every error a request produced with the request's own logger, so the
+ * line carries the request and tenant ids; internal errors with their
+ * original cause, which the client never sees. Internal errors also get the
+ * request id, which the client can quote.
+ */
 const errorLogging: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart() {
     return {
       async didEncounterErrors({ contextValue, errors }) {
         for (const error of errors) {
           const code = error.extensions?.code;
-          // Internal errors are logged by the formatter with their original.
-          if (code && code !== "INTERNAL_SERVER_ERROR") {
-            contextValue?.logger?.info({ code, path: error.path }, error.message);
+          // Anything with a code was raised on purpose (ours, or a parse or
+          // validation error); only code-less errors are unexpected.
+          if (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") {
+            contextValue.logger.info({ code, path: error.path }, error.message);
+            continue;
+          }
+          const original = unwrap(error);
+          contextValue.logger.error({ err: original, path: error.path }, "unexpected error");
+          markLogged(original);
+        }
+      },
+      async willSendResponse({ contextValue, response }) {
+        if (response.body.kind !== "single") return;
+        for (const error of response.body.singleResult.errors ?? []) {
+          if (error.extensions?.code === "INTERNAL_SERVER_ERROR") {
+            Object.assign(error.extensions, { requestId: contextValue.requestId });
           }
         }
       },
