@@ -32,8 +32,15 @@ const globalAdmin = guard("global-admin", "request", isGlobalAdmin);
 const tenantUserCan = (permission: string) =>
   guard(`tenant-user-can:${permission}`, "request", allOf(isTenantUser, holdsPermission(permission)));
 
-/** Anyone with `users:read` sees users; everyone sees their own. */
-const readsUser = guard("reads-user", "arguments", anyOf(holdsPermission("users:read"), isSelf));
+/**
+ * Anyone with `users:read` sees users; everyone sees their own; platform
+ * staff see users wherever an operation returns them (e.g. provisioning).
+ */
+const readsUser = guard(
+  "reads-user",
+  "arguments",
+  anyOf(isGlobalAdmin, holdsPermission("users:read"), isSelf),
+);
 
 const managesOrganization = guard("manages-organization", "arguments", managesOrganizationArgument);
 

@@ -68,11 +68,15 @@ export class IdentityResolver {
 
   @FieldResolver(() => [String])
   async roles(@Root() user: UserRecord, @Ctx() ctx: GatewayContext): Promise<string[]> {
+    if (user.knownAccess) return user.knownAccess.roles;
+
     return (await requireScope(ctx).loaders.userAccess.load(user.id)).roles;
   }
 
   @FieldResolver(() => [String])
   async permissions(@Root() user: UserRecord, @Ctx() ctx: GatewayContext): Promise<string[]> {
+    if (user.knownAccess) return user.knownAccess.permissions;
+
     return (await requireScope(ctx).loaders.userAccess.load(user.id)).permissions;
   }
 }

@@ -6,6 +6,11 @@ export interface UserRecord {
   id: string;
   email: string;
   name: string;
+  /**
+   * Access already known to the caller, for users returned outside their
+   * tenant's scope (a global admin provisioning a tenant names none).
+   */
+  knownAccess?: UserAccessRecord & { organizationIds: string[] };
 }
 
 /** The roles of a user and the permissions they add up to. */

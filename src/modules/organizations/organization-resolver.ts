@@ -62,9 +62,12 @@ export class MembershipResolver {
 export class UserOrganizationsResolver {
   @FieldResolver(() => [OrganizationType])
   async organizations(@Root() user: UserRecord, @Ctx() ctx: GatewayContext) {
+    if (user.knownAccess?.organizationIds.length === 0) return [];
     const { loaders } = requireScope(ctx);
-    const memberships = await loaders.userMemberships.load(user.id);
-    const found = await loaders.organization.loadMany(memberships.map((m) => m.organizationId));
+    const ids = user.knownAccess
+      ? user.knownAccess.organizationIds
+      : (await loaders.userMemberships.load(user.id)).map((m) => m.organizationId);
+    const found = await loaders.organization.loadMany(ids);
 
     return found.filter((org): org is OrganizationRecord => !!org && !(org instanceof Error));
   }

@@ -2,6 +2,8 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
 import { actorOf } from "../../audit/index.js";
 import type { GatewayContext } from "../../context/gateway-context.js";
 import { TenantStatus } from "../../generated/prisma/enums.js";
+import { BUILT_IN_ROLES, TENANT_ADMIN_ROLE } from "../../rbac/permissions.js";
+import type { UserRecord } from "../identity/identity-types.js";
 import { reloadTenant } from "../tenants/tenant-config-service.js";
 import { toTenantView } from "../tenants/tenant-view.js";
 import {
@@ -28,7 +30,18 @@ export class PlatformResolver {
     ctx.platform.registry.invalidate(outcome.tenantId);
     const tenant = await reloadTenant(ctx, outcome.tenantId);
 
-    return { tenant: toTenantView(tenant), adminUser: outcome.adminUser };
+    // The console usually calls this with no tenant named, so the new
+    // admin's access is handed over here rather than loaded in a scope.
+    const adminUser: UserRecord = {
+      ...outcome.adminUser,
+      knownAccess: {
+        roles: [TENANT_ADMIN_ROLE],
+        permissions: [...(BUILT_IN_ROLES[TENANT_ADMIN_ROLE] ?? [])].sort(),
+        organizationIds: [],
+      },
+    };
+
+    return { tenant: toTenantView(tenant), adminUser };
   }
 
   @Mutation(() => TenantSummaryType, { description: "Global admin only." })
