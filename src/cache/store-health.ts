@@ -2,7 +2,7 @@ import type { Logger } from "../logging/index.js";
 
 /**
  * After a failed call, calls skip the store for this long (ms) before one of them probes
- * it again. It spares a store that hangs a request per call of every request.
+ * it again, so that while a store hangs only one call per pause waits out the timeout.
  */
 export const RETRY_AFTER_MS = 1_000;
 

@@ -82,6 +82,10 @@ export class TenantView implements TenantCache {
     const keys = ids.map((id) => cacheKey(this.tenantId, service, entity, id));
     if (keys.length === 0) return;
 
+    // Known shortcoming: a delete that fails is not retried. If Redis keeps its data
+    // through the outage (a network split rather than a restart), the old entry is served
+    // again once it answers, until its TTL ends (300 s by default). A fix would keep a
+    // bounded list of failed deletes and replay it on recovery.
     const outcome = await this.#core.call((backend) => backend.deleteMany(keys));
     if (!outcome.ok) {
       this.#core.logger.warn(

@@ -109,7 +109,7 @@ export function describeCacheBehaviour(backend: "redis" | "memory", makeCache: M
         ]);
         const warnings = lines.filter((line) => line.level === LEVEL.warn);
         expect(warnings).toHaveLength(1);
-        expect(warnings[0]).toMatchObject({ ids: ["big", "none"] });
+        expect(warnings[0]).toMatchObject({ entries: { count: 2, ids: ["big", "none"] } });
       });
 
       it("rejects malformed key parts with a TypeError and writes nothing", async () => {
