@@ -39,6 +39,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Every tenant statement runs in a short transaction, so under load requests
+ * queue for a pooled connection. Prisma's default wait for one (2 s) fails
+ * requests that a moment's patience would serve; the pool's own connection
+ * timeout still bounds a database that does not answer.
+ */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 } as const;
+
 /** Opens the database named by the options (PostgreSQL or embedded PGlite). */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options) : openPglite(options);
@@ -71,7 +79,10 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   const statements = new StatementCounter();
   statements.attach(pool);
 
-  const control = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const control = new PrismaClient({
+    adapter: new PrismaPg(pool),
+    transactionOptions: TRANSACTION_OPTIONS,
+  });
 
   return {
     kind: "postgres",
@@ -101,7 +112,10 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     await mkdir(options.dataDir, { recursive: true });
   }
   const pglite = await PGlite.create(options.dataDir);
-  const control = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const control = new PrismaClient({
+    adapter: new PrismaPGlite(pglite),
+    transactionOptions: TRANSACTION_OPTIONS,
+  });
 
   return {
     kind: "pglite",
