@@ -48,7 +48,9 @@ export async function recordPlatformAudit(
 }
 
 /** How an actor is written in audit rows. */
-export function actorOf(principal: { userId: string; isGlobalAdmin: boolean } | null): string | null {
+export function actorOf(
+  principal: { userId: string; isGlobalAdmin: boolean } | null,
+): string | null {
   if (!principal) return null;
 
   return principal.isGlobalAdmin ? `platform:${principal.userId}` : principal.userId;

@@ -30,7 +30,11 @@ const tenantScoped = guard("tenant-scoped", "request", hasTenantScope);
 const signedIn = guard("signed-in", "request", isSignedIn);
 const globalAdmin = guard("global-admin", "request", isGlobalAdmin);
 const tenantUserCan = (permission: string) =>
-  guard(`tenant-user-can:${permission}`, "request", allOf(isTenantUser, holdsPermission(permission)));
+  guard(
+    `tenant-user-can:${permission}`,
+    "request",
+    allOf(isTenantUser, holdsPermission(permission)),
+  );
 
 /**
  * Anyone with `users:read` sees users; everyone sees their own; platform
@@ -39,10 +43,25 @@ const tenantUserCan = (permission: string) =>
 const readsUser = guard(
   "reads-user",
   "arguments",
-  anyOf(isGlobalAdmin, holdsPermission("users:read"), isSelf),
+  anyOf(isGlobalAdmin, holdsPermission("users:read"), holdsPermission("users:write"), isSelf),
 );
 
+/**
+ * Whoever may create a thing may read what the mutation returns: a write
+ * that commits and then answers FORBIDDEN invites a retry and a duplicate.
+ */
+function readableWith(name: string, ...permissions: string[]): IRule {
+  return guard(`readable:${name}`, "request", anyOf(...permissions.map(holdsPermission)));
+}
+
 const managesOrganization = guard("manages-organization", "arguments", managesOrganizationArgument);
+
+const organizationsReadable = readableWith(
+  "organizations",
+  "organizations:read",
+  "organizations:write",
+);
+const challengesReadable = readableWith("challenges", "challenges:read", "challenges:write");
 
 /**
  * Every field of the schema, with the rule that guards it. A type-wide rule
@@ -76,15 +95,23 @@ export const RULE_TREE: IRules = {
     resumeTenant: globalAdmin,
   },
 
-  // Branding is public: login pages show it before anyone signs in.
-  Tenant: { "*": allow },
+  // Name and branding are public: login pages show them before anyone signs
+  // in. What the tenant pays for is not.
+  Tenant: {
+    id: allow,
+    name: allow,
+    branding: allow,
+    features: signedIn,
+    modules: signedIn,
+    plan: signedIn,
+  },
   User: { "*": readsUser },
   Role: { "*": signedIn },
-  Organization: { "*": can("organizations:read") },
-  Membership: { "*": can("organizations:read") },
-  Dashboard: { "*": can("dashboards:read") },
-  Challenge: { "*": can("challenges:read") },
-  Submission: { "*": can("challenges:read") },
+  Organization: { "*": organizationsReadable },
+  Membership: { "*": organizationsReadable },
+  Dashboard: { "*": readableWith("dashboards", "dashboards:read", "dashboards:write") },
+  Challenge: { "*": challengesReadable },
+  Submission: { "*": readableWith("submissions", "challenges:read", "challenges:submit") },
   TenantSummary: { "*": globalAdmin },
   ProvisionResult: { "*": globalAdmin },
 

@@ -49,11 +49,14 @@ export function guard(name: string, scope: RuleScope, check: Check): IRule {
 /**
  * Negates a check. Unlike graphql-shield's `not`, which turns a failing
  * rule into a grant, a check that throws stays a throw here, so `guard`
- * denies it.
+ * denies it, and a check that answers with an error (UNAUTHENTICATED,
+ * TENANT_REQUIRED) keeps denying with it. Only a plain false becomes true.
  */
 export function negate(check: Check): Check {
   return async (parent, args, ctx, info) => {
     const verdict = await check(parent, args, ctx, info);
+    if (verdict instanceof GatewayError) return verdict;
+
     return verdict !== true;
   };
 }

@@ -6,6 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import express from "express";
+import { staffAuditPlugin } from "../audit/index.js";
 import { createTokenVerifier } from "../auth/index.js";
 import { createCache, type GatewayCache } from "../cache/index.js";
 import type { GatewayConfig } from "../config/index.js";
@@ -86,6 +87,10 @@ const errorLogging: ApolloServerPlugin<GatewayContext> = {
       },
       async willSendResponse({ contextValue, response }) {
         if (response.body.kind !== "single") return;
+        // A result with `data` was executed: its errors belong to fields,
+        // and a status other than 200 would make clients drop the partial
+        // data. Only requests refused whole keep the error's status.
+        if ("data" in response.body.singleResult) response.http.status = 200;
         for (const error of response.body.singleResult.errors ?? []) {
           if (error.extensions?.code === "INTERNAL_SERVER_ERROR") {
             Object.assign(error.extensions, { requestId: contextValue.requestId });
@@ -127,6 +132,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const apollo = new ApolloServer<GatewayContext>({
     schema: await buildGatewaySchema(),
     introspection: !config.production,
+    // "Did you mean …?" would give back what disabling introspection hides.
+    hideSchemaDetailsFromClientErrors: config.production,
     includeStacktraceInErrorResponses: !config.production,
     formatError: createErrorFormatter({ production: config.production, logger }),
     plugins: [
@@ -134,6 +141,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       landingPage(config),
       metrics.plugin,
       errorLogging,
+      staffAuditPlugin,
     ],
     logger,
   });

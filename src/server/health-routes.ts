@@ -12,10 +12,7 @@ async function probe(check: () => Promise<unknown>): Promise<"up" | "down"> {
     timer = setTimeout(() => resolve("down"), PROBE_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([
-      check().then((ok) => (ok === false ? "down" : "up")),
-      timeout,
-    ]);
+    return await Promise.race([check().then((ok) => (ok === false ? "down" : "up")), timeout]);
   } catch {
     return "down";
   } finally {
@@ -41,7 +38,9 @@ export function mountHealthRoutes(
     const down = Object.entries({ database, cache })
       .filter(([, state]) => state === "down")
       .map(([name]) => name);
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unavailable", checks: { database, cache }, down });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? "ready" : "unavailable", checks: { database, cache }, down });
   });
 
   app.get("/metrics", async (_req, res) => {

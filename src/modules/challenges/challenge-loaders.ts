@@ -5,7 +5,12 @@ import type { ChallengeRecord, SubmissionRecord } from "./challenge-types.js";
 /** Cache service name: `ogc:{tenant}:challenges:…`. */
 export const CHALLENGES_SERVICE = "challenges";
 
-export const SUBMISSION_SELECT = { id: true, challengeId: true, authorId: true, score: true } as const;
+export const SUBMISSION_SELECT = {
+  id: true,
+  challengeId: true,
+  authorId: true,
+  score: true,
+} as const;
 
 export function createChallengeLoaders(db: TenantClient, source: LoaderSource) {
   return {

@@ -1,4 +1,15 @@
-import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import {
+  Arg,
+  Ctx,
+  FieldResolver,
+  Float,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from "type-graphql";
 import { requireScope, type GatewayContext } from "../../context/gateway-context.js";
 import { parsePageRequest, toConnection } from "../common/pagination.js";
 import { UserType } from "../identity/identity-types.js";

@@ -14,7 +14,11 @@ interface Caller {
 }
 
 /** One page of challenges in creation order (`take + 1` rows). */
-export async function listChallenges(scope: TenantScope, take: number, afterId: string | undefined) {
+export async function listChallenges(
+  scope: TenantScope,
+  take: number,
+  afterId: string | undefined,
+) {
   return scope.db.challenge.findMany({
     where: { tenantId: scope.tenant.id, ...(afterId ? { id: { gt: afterId } } : {}) },
     select: { id: true, title: true },

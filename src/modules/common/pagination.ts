@@ -36,7 +36,10 @@ export interface PageRequest {
 }
 
 /** Checks `first` and `after`; `first` defaults to 20 and may not pass 100. */
-export function parsePageRequest(first: number | null | undefined, after: string | null | undefined): PageRequest {
+export function parsePageRequest(
+  first: number | null | undefined,
+  after: string | null | undefined,
+): PageRequest {
   const take = first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(take) || take < 0 || take > MAX_PAGE_SIZE) {
     throw badInput("first", `first must be a whole number from 0 to ${MAX_PAGE_SIZE}.`);

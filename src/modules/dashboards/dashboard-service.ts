@@ -31,7 +31,12 @@ export async function createDashboard(
   const ownerId = caller.access.userId;
   if (!ownerId) throw forbidden("Only a user of this tenant can own a dashboard.");
   const title = requireText("title", input.title, 120);
-  const modules = requireList("modules", input.modules ?? [], (m) => /^[a-z][a-z0-9-]{0,39}$/.test(m), 24);
+  const modules = requireList(
+    "modules",
+    input.modules ?? [],
+    (m) => /^[a-z][a-z0-9-]{0,39}$/.test(m),
+    24,
+  );
 
   const allowed = new Set(scope.tenant.config.settings.modules ?? []);
   const refused = modules.filter((module) => !allowed.has(module));

@@ -28,7 +28,10 @@ export function createIdentityLoaders(db: TenantClient, source: LoaderSource) {
       fetch: async (userIds) => {
         const rows = await db.roleAssignment.findMany({
           where: { tenantId: db.tenantId, userId: { in: [...userIds] } },
-          select: { userId: true, role: { select: { name: true, permissions: true, builtIn: true } } },
+          select: {
+            userId: true,
+            role: { select: { name: true, permissions: true, builtIn: true } },
+          },
           orderBy: { roleName: "asc" },
         });
         const byUser = new Map<string, UserAccessRecord>();

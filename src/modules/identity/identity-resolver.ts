@@ -14,7 +14,10 @@ import {
 
 @Resolver(() => UserType)
 export class IdentityResolver {
-  @Query(() => UserType, { nullable: true, description: "The signed-in tenant user; null without a token." })
+  @Query(() => UserType, {
+    nullable: true,
+    description: "The signed-in tenant user; null without a token.",
+  })
   async me(@Ctx() ctx: GatewayContext): Promise<UserRecord | null> {
     const scope = requireScope(ctx);
     if (!ctx.access.userId) return null;

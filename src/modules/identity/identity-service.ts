@@ -3,10 +3,11 @@ import type { Principal } from "../../auth/index.js";
 import type { TenantScope } from "../../context/gateway-context.js";
 import { isUniqueViolation } from "../../data/index.js";
 import { badInput, forbidden, notFound } from "../../errors/index.js";
-import { holdsAll, type Access } from "../../rbac/access.js";
+import { holdsAll, isTenantAdmin, type Access } from "../../rbac/access.js";
 import {
   BUILT_IN_ROLES,
   MEMBER_ROLE,
+  TENANT_ADMIN_ROLE,
   isPermission,
   isRoleName,
 } from "../../rbac/permissions.js";
@@ -20,6 +21,20 @@ interface Caller {
   access: Access;
 }
 
+/**
+ * Refuses to hand out roles beyond the caller's own reach. `tenant_admin`
+ * holds every permission, including ones no role names yet, so only a
+ * tenant admin (or staff) may give it.
+ */
+async function checkGrantable(scope: TenantScope, caller: Caller, roles: string[]): Promise<void> {
+  const granted = await permissionsOfRoles(scope, roles);
+  const grantsAdmin = roles.includes(TENANT_ADMIN_ROLE);
+  const callerIsAdmin = caller.access.isGlobalAdmin || isTenantAdmin(caller.access);
+  if ((grantsAdmin && !callerIsAdmin) || !holdsAll(caller.access, granted)) {
+    throw forbidden("You cannot give a role with permissions you do not hold.");
+  }
+}
+
 /** Permissions a set of role names grants, read from the tenant's roles. */
 async function permissionsOfRoles(scope: TenantScope, names: string[]): Promise<string[]> {
   const rows = await scope.db.role.findMany({
@@ -29,7 +44,9 @@ async function permissionsOfRoles(scope: TenantScope, names: string[]): Promise<
   const missing = names.find((name) => !rows.some((row) => row.name === name));
   if (missing !== undefined) throw notFound(`Role "${missing}"`);
 
-  return rows.flatMap((row) => (row.builtIn ? [...(BUILT_IN_ROLES[row.name] ?? [])] : row.permissions));
+  return rows.flatMap((row) =>
+    row.builtIn ? [...(BUILT_IN_ROLES[row.name] ?? [])] : row.permissions,
+  );
 }
 
 /** Creates a tenant user with roles the caller is allowed to hand out. */
@@ -42,10 +59,7 @@ export async function createUser(
   const name = requireText("name", input.name);
   const roles = requireList("roles", input.roles ?? [MEMBER_ROLE], isRoleName, 20);
 
-  const granted = await permissionsOfRoles(scope, roles);
-  if (!holdsAll(caller.access, granted)) {
-    throw forbidden("You cannot give a role with permissions you do not hold.");
-  }
+  await checkGrantable(scope, caller, roles);
 
   const tenantId = scope.tenant.id;
   const user = { id: newId(), email, name };
@@ -78,13 +92,17 @@ export async function createRole(
 ): Promise<{ name: string; permissions: string[] }> {
   const name = input.name.trim();
   if (!isRoleName(name)) {
-    throw badInput("name", "name must be 2-40 characters: lowercase letters, digits, '_' or '-', starting with a letter.");
+    throw badInput(
+      "name",
+      "name must be 2-40 characters: lowercase letters, digits, '_' or '-', starting with a letter.",
+    );
   }
   if (Object.hasOwn(BUILT_IN_ROLES, name)) {
     throw badInput("name", `"${name}" is a built-in role and cannot be redefined.`);
   }
   const permissions = requireList("permissions", input.permissions, isPermission, 100).sort();
-  if (permissions.length === 0) throw badInput("permissions", "A role needs at least one permission.");
+  if (permissions.length === 0)
+    throw badInput("permissions", "A role needs at least one permission.");
   if (!holdsAll(caller.access, permissions)) {
     throw forbidden("You cannot create a role with permissions you do not hold.");
   }
@@ -119,10 +137,7 @@ export async function assignRole(
   if (!user) throw notFound("User");
   if (!isRoleName(role)) throw notFound(`Role "${role.slice(0, 40)}"`);
 
-  const granted = await permissionsOfRoles(scope, [role]);
-  if (!holdsAll(caller.access, granted)) {
-    throw forbidden("You cannot give a role with permissions you do not hold.");
-  }
+  await checkGrantable(scope, caller, [role]);
 
   const tenantId = scope.tenant.id;
   await scope.db.transaction(async (tx) => {

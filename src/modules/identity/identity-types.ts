@@ -50,7 +50,7 @@ export class CreateUserInput {
   @Field(() => String)
   name!: string;
 
-  @Field(() => [String], { nullable: true, description: "Role names; default [\"member\"]." })
+  @Field(() => [String], { nullable: true, description: 'Role names; default ["member"].' })
   roles?: string[] | null;
 }
 

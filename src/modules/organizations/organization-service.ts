@@ -44,7 +44,12 @@ export async function createOrganization(
       await tx.organization.create({ data: { tenantId, ...organization } });
       if (ownerId) {
         await tx.membership.create({
-          data: { tenantId, organizationId: organization.id, userId: ownerId, role: MembershipRole.OWNER },
+          data: {
+            tenantId,
+            organizationId: organization.id,
+            userId: ownerId,
+            role: MembershipRole.OWNER,
+          },
         });
       }
       await recordTenantAudit(tx, tenantId, {
@@ -98,10 +103,14 @@ export async function addMember(
   if (!organization) throw notFound("Organization");
   if (!user) throw notFound("User");
 
-  // Admins manage members; making someone an owner takes an owner.
+  // Admins manage members; making someone an owner, or changing an
+  // owner's role, takes an owner.
   const mine = await managingRole(scope, caller.access, organizationId);
-  if (role === MembershipRole.OWNER && mine !== MembershipRole.OWNER) {
-    throw forbidden("Only an owner of the organization can add another owner.");
+  const members = await scope.loaders.organizationMembers.load(organizationId);
+  const current = members.find((member) => member.userId === userId)?.role;
+  const touchesOwner = role === MembershipRole.OWNER || current === MembershipRole.OWNER;
+  if (touchesOwner && mine !== MembershipRole.OWNER) {
+    throw forbidden("Only an owner of the organization can add or change an owner.");
   }
 
   const tenantId = scope.tenant.id;

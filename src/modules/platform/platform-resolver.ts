@@ -6,11 +6,7 @@ import { BUILT_IN_ROLES, TENANT_ADMIN_ROLE } from "../../rbac/permissions.js";
 import type { UserRecord } from "../identity/identity-types.js";
 import { reloadTenant } from "../tenants/tenant-config-service.js";
 import { toTenantView } from "../tenants/tenant-view.js";
-import {
-  ProvisionResultType,
-  ProvisionTenantInput,
-  TenantSummaryType,
-} from "./platform-types.js";
+import { ProvisionResultType, ProvisionTenantInput, TenantSummaryType } from "./platform-types.js";
 import { provisionTenant } from "./provisioning.js";
 import { listTenantSummaries, setTenantStatus } from "./tenant-admin-service.js";
 
@@ -26,7 +22,11 @@ export class PlatformResolver {
     @Ctx() ctx: GatewayContext,
     @Arg("input", () => ProvisionTenantInput) input: ProvisionTenantInput,
   ) {
-    const outcome = await provisionTenant(ctx.platform.database, input, actorOf(ctx.principal) ?? "unknown");
+    const outcome = await provisionTenant(
+      ctx.platform.database,
+      input,
+      actorOf(ctx.principal) ?? "unknown",
+    );
     ctx.platform.registry.invalidate(outcome.tenantId);
     const tenant = await reloadTenant(ctx, outcome.tenantId);
 

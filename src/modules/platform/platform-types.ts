@@ -8,7 +8,8 @@ export { Isolation };
 
 registerEnumType(Isolation, {
   name: "Isolation",
-  description: "How far a tenant's data is kept apart: shared tables, its own schema, or its own database.",
+  description:
+    "How far a tenant's data is kept apart: shared tables, its own schema, or its own database.",
 });
 
 @InputType("ProvisionTenantInput")

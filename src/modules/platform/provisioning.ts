@@ -41,11 +41,15 @@ const LABEL_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 function checkRequest(request: ProvisionRequest) {
   const id = request.id.trim();
   if (!isTenantId(id)) {
-    throw badInput("id", "id must be 3-40 characters: lowercase letters, digits and '-', starting with a letter and not ending with '-'.");
+    throw badInput(
+      "id",
+      "id must be 3-40 characters: lowercase letters, digits and '-', starting with a letter and not ending with '-'.",
+    );
   }
   const region = request.region?.trim() || "local";
   const tier = request.tier?.trim() || "standard";
-  if (!LABEL_PATTERN.test(region)) throw badInput("region", "region must be a short lowercase label.");
+  if (!LABEL_PATTERN.test(region))
+    throw badInput("region", "region must be a short lowercase label.");
   if (!LABEL_PATTERN.test(tier)) throw badInput("tier", "tier must be a short lowercase label.");
 
   return {
@@ -65,7 +69,10 @@ function checkIsolation(isolation: Isolation): void {
       return;
     case Isolation.SCHEMA:
     case Isolation.DATABASE:
-      throw badInput("isolation", `Isolation ${isolation} is not available on this gateway yet; use SHARED.`);
+      throw badInput(
+        "isolation",
+        `Isolation ${isolation} is not available on this gateway yet; use SHARED.`,
+      );
     default: {
       const unknown: never = isolation;
       throw badInput("isolation", `Unknown isolation ${String(unknown)}.`);
@@ -120,7 +127,12 @@ export async function provisionTenant(
     for (const name of Object.keys(BUILT_IN_ROLES)) {
       await tx.role.upsert({
         where: { tenantId_name: { tenantId: input.id, name } },
-        create: { tenantId: input.id, name, permissions: [...(BUILT_IN_ROLES[name] ?? [])], builtIn: true },
+        create: {
+          tenantId: input.id,
+          name,
+          permissions: [...(BUILT_IN_ROLES[name] ?? [])],
+          builtIn: true,
+        },
         update: {},
       });
     }
@@ -136,7 +148,11 @@ export async function provisionTenant(
       }));
     await tx.roleAssignment.upsert({
       where: {
-        tenantId_userId_roleName: { tenantId: input.id, userId: user.id, roleName: TENANT_ADMIN_ROLE },
+        tenantId_userId_roleName: {
+          tenantId: input.id,
+          userId: user.id,
+          roleName: TENANT_ADMIN_ROLE,
+        },
       },
       create: { tenantId: input.id, userId: user.id, roleName: TENANT_ADMIN_ROLE },
       update: {},
@@ -153,7 +169,8 @@ export async function provisionTenant(
   });
 
   // 3. Go live.
-  const created = existing?.status !== TenantStatus.ACTIVE && existing?.status !== TenantStatus.SUSPENDED;
+  const created =
+    existing?.status !== TenantStatus.ACTIVE && existing?.status !== TenantStatus.SUSPENDED;
   if (created) {
     await control.tenant.update({ where: { id: input.id }, data: { status: TenantStatus.ACTIVE } });
   }

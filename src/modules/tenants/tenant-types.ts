@@ -23,7 +23,8 @@ export class TenantType {
 }
 
 @InputType("UpdateTenantConfigInput", {
-  description: "Tenant admins edit name, settings and branding; limits and billing are for global admins.",
+  description:
+    "Tenant admins edit name, settings and branding; limits and billing are for global admins.",
 })
 export class UpdateTenantConfigInput {
   @Field(() => String, { nullable: true })

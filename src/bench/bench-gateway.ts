@@ -1,0 +1,75 @@
+import { randomBytes } from "node:crypto";
+import { loadConfig, type GatewayConfig } from "../config/index.js";
+import type { LoaderMode } from "../loaders/index.js";
+import { pino } from "pino";
+import { createLogger } from "../logging/index.js";
+import { createGateway, type Gateway } from "../server/gateway.js";
+
+/** Secrets shared by every gateway of one run, so one token serves them all. */
+export interface BenchSecrets {
+  readonly jwtSecret: string;
+  readonly encryptionKey: string;
+}
+
+export function createBenchSecrets(): BenchSecrets {
+  return {
+    jwtSecret: randomBytes(32).toString("hex"),
+    encryptionKey: randomBytes(32).toString("base64"),
+  };
+}
+
+export interface BenchGatewayOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  loaderMode: LoaderMode;
+  secrets: BenchSecrets;
+  /**
+   * How long tenant records stay in process (ms). The benchmark keeps them for the whole
+   * run, so a statement count shows the query's own work and not a registry refresh.
+   */
+  registryTtlMs: number;
+  /** Level of the gateway's logs, which go to standard error; `silent` for a measurement. */
+  logLevel: string;
+}
+
+/** A gateway listening on a free loopback port. */
+export interface BenchGateway {
+  readonly gateway: Gateway;
+  readonly config: GatewayConfig;
+  /** `http://127.0.0.1:<port>/graphql`. */
+  readonly endpoint: string;
+}
+
+/**
+ * Starts the gateway in this process as production would run it (no landing page, no stack
+ * traces). Its logs go to standard error, so they never mix with the report.
+ */
+export async function startBenchGateway(options: BenchGatewayOptions): Promise<BenchGateway> {
+  const config = loadConfig({
+    NODE_ENV: "production",
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
+    JWT_SECRET: options.secrets.jwtSecret,
+    ENCRYPTION_KEY: options.secrets.encryptionKey,
+    HOST: "127.0.0.1",
+    PORT: "0",
+  });
+  const gateway = await createGateway({
+    config,
+    logger: createLogger({ level: options.logLevel, destination: pino.destination(2) }),
+    loaderMode: options.loaderMode,
+    registryTtlMs: options.registryTtlMs,
+  });
+
+  try {
+    // listen() answers with "localhost"; the bench names the loopback address itself.
+    const base = new URL(await gateway.listen(0));
+    base.hostname = "127.0.0.1";
+    base.pathname = "/graphql";
+
+    return { gateway, config, endpoint: base.toString() };
+  } catch (error) {
+    await gateway.stop();
+    throw error;
+  }
+}
