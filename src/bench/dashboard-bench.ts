@@ -9,7 +9,6 @@
  */
 import "reflect-metadata";
 import { randomBytes } from "node:crypto";
-import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { issueDevelopmentToken } from "../auth/index.js";
 import type { LoaderMode } from "../loaders/index.js";
@@ -26,6 +25,7 @@ import { drive } from "./load-driver.js";
 import { measurePass, readCounters } from "./measure-pass.js";
 import { formatReport, type BenchReport, type SingleRequest } from "./report.js";
 import { createScratchDatabase, type ScratchDatabase } from "./scratch-database.js";
+import { describeMachine, describeParameters, loadAverage } from "./run-description.js";
 import { DEFAULT_VOLUME, seedVolume, type SeededVolume } from "./seed-volume.js";
 
 /** Tenant records stay in process for the whole run (see BenchGatewayOptions). */
@@ -103,6 +103,7 @@ async function warmUp(run: Run, task: DashboardTask, phase: string): Promise<voi
     signal: run.signal,
   });
   run.wrong.push(...result.failures.map((failure) => ({ phase, ...failure })));
+  if (run.signal.aborted) throw new Error(`Warm-up "${phase}" was interrupted.`);
 }
 
 /** One request on its own, with what it cost. */
@@ -151,7 +152,7 @@ async function measureBatched(run: Run, volume: SeededVolume, bench: BenchGatewa
     progress(`cold pass (${run.options.requests} requests, one at a time)`);
     let clearingRoundTrips = 0;
     const coldPass = await measurePass(gateway, task, {
-      label: "batched, cold cache *",
+      label: "batched, cold cache",
       concurrency: 1,
       requests: run.options.requests,
       signal: run.signal,
@@ -200,59 +201,6 @@ async function measureNaive(run: Run, volume: SeededVolume, bench: BenchGateway)
   }
 }
 
-/** The 1, 5 and 15 minute load averages: other work on these cores skews every figure. */
-function loadAverage(): string {
-  return os
-    .loadavg()
-    .map((load) => load.toFixed(2))
-    .join(" / ");
-}
-
-function describeMachine(database: ScratchDatabase, loadAtStart: string): [string, string][] {
-  const cpus = os.cpus();
-
-  return [
-    ["cores", `${cpus.length} x ${cpus[0]?.model.trim() ?? "unknown CPU"}`],
-    ["memory", `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
-    ["node", `${process.version} (${process.platform} ${process.arch})`],
-    ["postgresql", database.serverVersion],
-    ["load average", `${loadAtStart} at start, ${loadAverage()} at end (1 / 5 / 15 min)`],
-  ];
-}
-
-function describeParameters(
-  run: Run,
-  bench: BenchGateway,
-  volume: SeededVolume,
-): [string, string][] {
-  const { options } = run;
-  const server = new URL(options.serverUrl);
-  const spec = DEFAULT_VOLUME;
-
-  return [
-    ["concurrency", `${options.concurrency} (BENCH_CONCURRENCY)`],
-    ["requests per pass", `${options.requests} (BENCH_REQUESTS)`],
-    ["warm-up per gateway", `${options.warmup} (BENCH_WARMUP)`],
-    ["tenant", `${volume.tenantId}, caller a plain member`],
-    [
-      "volume",
-      `${spec.users} users, ${spec.organizations} organizations, ${volume.memberships} memberships ` +
-        `(1-${spec.maxMembershipsPerUser} per user), ${spec.challenges} challenges x ` +
-        `${spec.submissionsPerChallenge} submissions, ${spec.dashboards} dashboards`,
-    ],
-    [
-      "database",
-      `${run.database.name} on ${server.host} (dropped at the end), pool ${bench.config.databasePoolMax}`,
-    ],
-    [
-      "cache",
-      `${options.redisUrl}, TTL ${bench.config.cacheTtlSeconds} s, timeout ${bench.config.cacheTimeoutMs} ms`,
-    ],
-    ["tenant registry", "kept in process for the run, so no request pays a tenant lookup"],
-    ["query", DASHBOARD_QUERY],
-  ];
-}
-
 async function benchmark(options: BenchOptions, signal: AbortSignal): Promise<BenchReport> {
   const loadAtStart = loadAverage();
   progress(`creating a database next to ${new URL(options.serverUrl).host}`);
@@ -270,7 +218,13 @@ async function benchmark(options: BenchOptions, signal: AbortSignal): Promise<Be
     const batched = await withGateway(run, "batched", async (bench) => {
       progress(`seeding tenant ${run.tenantId} in ${database.name}`);
       const volume = await seedVolume(bench.gateway.database, run.tenantId, DEFAULT_VOLUME);
-      const parameters = describeParameters(run, bench, volume);
+      const parameters = describeParameters({
+        options: run.options,
+        database,
+        config: bench.config,
+        volume,
+        spec: DEFAULT_VOLUME,
+      });
 
       return { volume, parameters, ...(await measureBatched(run, volume, bench)) };
     });

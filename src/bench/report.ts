@@ -117,7 +117,7 @@ export function formatReport(report: BenchReport): string {
           "cache RT/req",
           "wrong",
         ],
-        [passRow(cold), passRow(warm), passRow(naive)],
+        [passRow({ ...cold, label: `${cold.label} *` }), passRow(warm), passRow(naive)],
       ) +
       "\n\n  * The cold pass clears the tenant's cache before each request, so it runs one\n" +
       "    request at a time: clearing between concurrent requests would empty the cache\n" +

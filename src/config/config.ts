@@ -18,6 +18,8 @@ export interface GatewayConfig {
   readonly production: boolean;
   /** Control-plane PostgreSQL; `undefined` means the embedded PGlite. */
   readonly databaseUrl: string | undefined;
+  /** Login of the tenant role `ogc_app`; default: DATABASE_URL as that user. */
+  readonly tenantDatabaseUrl: string | undefined;
   /** Directory of the embedded PGlite data (default `./.data/pglite`). */
   readonly dataDir: string;
   /** Redis for the cache; `undefined` means an in-memory cache. */
@@ -65,7 +67,9 @@ function parseUrl(env: Env, name: string, protocols: string[]): string | undefin
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`${name} is not a URL. Expected something like ${protocols[0]}//host:port.`);
+    throw new ConfigError(
+      `${name} is not a URL. Expected something like ${protocols[0]}//host:port.`,
+    );
   }
   if (!protocols.includes(url.protocol)) {
     throw new ConfigError(`${name} must use ${protocols.join(" or ")}, got "${url.protocol}".`);
@@ -78,7 +82,9 @@ function parseEncryptionKey(env: Env, production: boolean): { key: Buffer; devel
   const raw = env.ENCRYPTION_KEY;
   if (raw === undefined || raw === "") {
     if (production) {
-      throw new ConfigError("ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes, base64).");
+      throw new ConfigError(
+        "ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes, base64).",
+      );
     }
     return { key: Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64"), development: true };
   }
@@ -112,12 +118,18 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   }
 
   const encryption = parseEncryptionKey(env, production);
+  if (production && !env.DATABASE_URL) {
+    throw new ConfigError(
+      "DATABASE_URL is required when NODE_ENV=production; the embedded database is for development.",
+    );
+  }
 
   return Object.freeze({
     port: parseInteger(env, "PORT", 4000, 0, 65535),
     host: env.HOST || (production ? "0.0.0.0" : "127.0.0.1"),
     production,
     databaseUrl: parseUrl(env, "DATABASE_URL", ["postgresql:", "postgres:"]),
+    tenantDatabaseUrl: parseUrl(env, "TENANT_DATABASE_URL", ["postgresql:", "postgres:"]),
     dataDir: env.DATA_DIR || ".data/pglite",
     redisUrl: parseUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
     jwt: Object.freeze({

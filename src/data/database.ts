@@ -16,7 +16,15 @@ export interface DatabaseOptions {
   url: string | undefined;
   /** PGlite data directory; `memory://` keeps it in memory. */
   dataDir: string;
+  /** Connections for tenant traffic; the control pool gets a quarter. */
   poolMax: number;
+  /**
+   * Login of the tenant role (`ogc_app`); default: the control URL with
+   * that user and no password (trust or peer authentication).
+   */
+  tenantUrl?: string;
+  /** Refuse to start when tenant connections cannot log in as `ogc_app`. */
+  requireTenantLogin?: boolean;
   logger: Logger;
 }
 
@@ -47,7 +55,10 @@ export interface Database {
  */
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 } as const;
 
-/** Opens the database named by the options (PostgreSQL or embedded PGlite). */
+/**
+ * Opens the database named by the options (PostgreSQL or embedded PGlite)
+ * and brings its control plane to the latest migration.
+ */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options) : openPglite(options);
 }
@@ -68,41 +79,114 @@ function tenantClientCache(control: PrismaClient, rowSecurity: boolean) {
   };
 }
 
-async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+/** The login role of tenant connections (see the tenant_login_role migration). */
+export const TENANT_LOGIN_ROLE = "ogc_app";
+
+function createPool(url: string, max: number, logger: Logger): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolMax,
+    max,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  pool.on("error", (err) => options.logger.warn({ err }, "idle database connection failed"));
-  const statements = new StatementCounter();
-  statements.attach(pool);
+  pool.on("error", (err) => logger.warn({ err }, "idle database connection failed"));
 
+  return pool;
+}
+
+/** The control URL with the tenant login role in place of its user. */
+function deriveTenantUrl(controlUrl: string): string {
+  const url = new URL(controlUrl);
+  url.username = TENANT_LOGIN_ROLE;
+  url.password = "";
+
+  return url.toString();
+}
+
+/**
+ * Opens the pool tenant statements run on, logged in as a role that row
+ * security always applies to. Answers null when that role cannot log in;
+ * the caller decides whether that may be tolerated.
+ */
+async function openTenantPool(
+  url: string,
+  options: DatabaseOptions,
+  statements: StatementCounter,
+): Promise<pg.Pool | null> {
+  const pool = createPool(url, options.poolMax, options.logger);
+  // Before the first connection, so every connection is counted.
+  statements.attach(pool);
+  try {
+    const { rows } = await pool.query<{ rolsuper: boolean; rolbypassrls: boolean }>(
+      "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+    );
+    const role = rows[0];
+    if (!role || role.rolsuper || role.rolbypassrls) {
+      throw new Error("the tenant login role is a superuser or bypasses row-level security");
+    }
+
+    return pool;
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    if (options.requireTenantLogin) {
+      throw new Error(
+        `Tenant connections cannot log in safely (${(err as Error).message}). Set TENANT_DATABASE_URL to a login of role ${TENANT_LOGIN_ROLE}.`,
+      );
+    }
+    options.logger.warn(
+      { err },
+      `tenant connections cannot log in as ${TENANT_LOGIN_ROLE}: falling back to SET ROLE on the control pool, which a superuser login can undo. Refused in production.`,
+    );
+    return null;
+  }
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  const statements = new StatementCounter();
+  // The control pool serves tenant lookups and platform writes; tenant
+  // traffic has its own, larger pool.
+  const controlPool = createPool(url, Math.max(2, Math.ceil(options.poolMax / 4)), options.logger);
+  statements.attach(controlPool);
   const control = new PrismaClient({
-    adapter: new PrismaPg(pool),
+    adapter: new PrismaPg(controlPool),
     transactionOptions: TRANSACTION_OPTIONS,
   });
+  const migrateControl = async () => {
+    const client = await controlPool.connect();
+    try {
+      return await migrate(pgSession(client), { logger: options.logger });
+    } finally {
+      client.release();
+    }
+  };
+
+  // The tenant login role is created by a migration, so migrate first.
+  await migrateControl();
+  const tenantPool = await openTenantPool(
+    options.tenantUrl ?? deriveTenantUrl(url),
+    options,
+    statements,
+  );
+  const tenantBase = tenantPool
+    ? new PrismaClient({
+        adapter: new PrismaPg(tenantPool),
+        transactionOptions: TRANSACTION_OPTIONS,
+      })
+    : control;
 
   return {
     kind: "postgres",
     control,
     statements,
-    forTenant: tenantClientCache(control, true),
-    migrate: async () => {
-      const client = await pool.connect();
-      try {
-        return await migrate(pgSession(client), { logger: options.logger });
-      } finally {
-        client.release();
-      }
-    },
+    forTenant: tenantClientCache(tenantBase, true),
+    migrate: migrateControl,
     ping: async () => {
-      await pool.query("SELECT 1");
+      await controlPool.query("SELECT 1");
     },
     close: async () => {
+      if (tenantBase !== control) await tenantBase.$disconnect();
       await control.$disconnect();
-      await pool.end();
+      await Promise.all([controlPool.end(), tenantPool?.end()]);
     },
   };
 }
@@ -116,13 +200,18 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     adapter: new PrismaPGlite(pglite),
     transactionOptions: TRANSACTION_OPTIONS,
   });
+  const migrateEmbedded = () => migrate(pgliteSession(pglite), { logger: options.logger });
+  await migrateEmbedded();
 
   return {
     kind: "pglite",
     control,
     statements: new StatementCounter(),
+    // PGlite has one connection and one (superuser) login, so tenant
+    // statements switch role with SET ROLE. It is the embedded development
+    // default only; production refuses to start without DATABASE_URL.
     forTenant: tenantClientCache(control, true),
-    migrate: () => migrate(pgliteSession(pglite), { logger: options.logger }),
+    migrate: migrateEmbedded,
     ping: async () => {
       await pglite.query("SELECT 1");
     },

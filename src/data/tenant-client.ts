@@ -53,6 +53,13 @@ export function createTenantClient(
     client: {
       /** The tenant every statement of this client is bound to. */
       tenantId,
+      /**
+       * Refused: each statement inside would run in a transaction of its
+       * own, so the unit of work would not be atomic. Use `transaction`.
+       */
+      $transaction(): never {
+        throw new Error("Call transaction(fn) on a tenant client, not $transaction.");
+      },
       /** Runs `work` in one transaction bound to the tenant. */
       transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
         return base.$transaction(async (tx) => {

@@ -46,7 +46,7 @@ export function createEntityLoader<V>(
     // The benchmark's baseline: what resolvers cost without batching. The
     // queries run one after the other: started all at once, a large page
     // queued thousands of tenant transactions on the pool, and those that
-    // waited past Prisma's transaction maxWait (2 s) failed the request.
+    // waited past the transaction maxWait failed the request.
     let previous: Promise<unknown> = Promise.resolve();
     return new DataLoader<string, V>(
       (keys) => {

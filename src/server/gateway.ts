@@ -112,9 +112,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     url: config.databaseUrl,
     dataDir: config.dataDir,
     poolMax: config.databasePoolMax,
+    tenantUrl: config.tenantDatabaseUrl,
+    requireTenantLogin: config.production,
     logger,
   });
-  await database.migrate();
   const cache = await createCache({
     redisUrl: config.redisUrl,
     timeoutMs: config.cacheTimeoutMs,

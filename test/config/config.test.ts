@@ -24,10 +24,18 @@ describe("loading the configuration", () => {
     expect(() =>
       loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40) }),
     ).toThrow(/ENCRYPTION_KEY/);
+    expect(() =>
+      loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ENCRYPTION_KEY: KEY }),
+    ).toThrow(/DATABASE_URL/);
   });
 
   it("accepts production with a real secret and key", () => {
-    const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: "s".repeat(40), ENCRYPTION_KEY: KEY });
+    const config = loadConfig({
+      NODE_ENV: "production",
+      JWT_SECRET: "s".repeat(40),
+      ENCRYPTION_KEY: KEY,
+      DATABASE_URL: "postgresql://gateway@db.internal:5432/gateway",
+    });
     expect(config.production).toBe(true);
     expect(config.host).toBe("0.0.0.0");
     expect(config.encryptionKey.length).toBe(32);

@@ -1,0 +1,531 @@
+import "reflect-metadata";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId } from "../../src/modules/common/ids.js";
+import { buildBareSchema } from "../../src/server/schema.js";
+import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
+import {
+  codesOf,
+  startTestGateway,
+  uniqueTenantId,
+  type GraphQLResponse,
+  type TestGateway,
+} from "../support/gateway.js";
+
+/** Tables whose rows belong to one tenant, with the column that says which. */
+const TENANT_TABLES = {
+  Tenant: "id",
+  TenantConfig: "tenantId",
+  User: "tenantId",
+  Role: "tenantId",
+  RoleAssignment: "tenantId",
+  Organization: "tenantId",
+  Membership: "tenantId",
+  Dashboard: "tenantId",
+  Challenge: "tenantId",
+  Submission: "tenantId",
+  AuditLog: "tenantId",
+  PlatformAuditLog: "tenantId",
+} as const;
+
+type Table = keyof typeof TENANT_TABLES;
+
+/** Rows of B that exist in B only, so that A naming them proves nothing leaks. */
+const B_ONLY = {
+  grantedRole: "b_secret_role",
+  spareRole: "b_only_role",
+  organization: "B Only Org",
+} as const;
+
+type Data = Record<string, unknown>;
+
+/** What every probe may use: both tenants, the callers of A, and the database. */
+interface World {
+  a: TenantFixture;
+  b: TenantFixture;
+  /** Sends as A's tenant_admin with X-Tenant-ID A. */
+  asAdmin<T = Data>(query: string, variables?: Data): Promise<GraphQLResponse<T>>;
+  /** Sends as A's participant (holds challenges:submit) with X-Tenant-ID A. */
+  asParticipant<T = Data>(query: string, variables?: Data): Promise<GraphQLResponse<T>>;
+  /** Sends as A's organization owner (no tenant-wide organizations:write). */
+  asOrgOwner<T = Data>(query: string, variables?: Data): Promise<GraphQLResponse<T>>;
+  /** Ids of a table's rows of a tenant, read as superuser. */
+  idsOf(table: Table, tenantId: string): Promise<string[]>;
+  /** The tenant owning the row with this id, read as superuser; null when none. */
+  ownerOf(table: Table, id: string): Promise<string | null>;
+}
+
+type Probe = (world: World) => Promise<void>;
+
+function expectClean(res: GraphQLResponse<unknown>): void {
+  expect(res.body.errors).toBeUndefined();
+}
+
+function expectRefused(res: GraphQLResponse<unknown>, code: string): void {
+  expect(codesOf(res)).toEqual([code]);
+  expect(res.body.data ?? null).toBeNull();
+}
+
+/** The message with the client's own input taken out, to compare two refusals. */
+function withoutInput(res: GraphQLResponse<unknown>, input: string): string | undefined {
+  return res.body.errors?.[0]?.message.replaceAll(input, "<input>");
+}
+
+const sorted = (ids: Iterable<string>) => [...ids].sort();
+
+const MISSING_ID = "00000000-0000-7000-8000-000000000000";
+
+/**
+ * One probe per Query field: each names B's records while acting in A and
+ * checks that nothing of B comes back.
+ */
+const QUERY_PROBES: Record<string, Probe> = {
+  me: async ({ a, asAdmin }) => {
+    const res = await asAdmin<{ me: { id: string } }>("{ me { id } }");
+
+    expectClean(res);
+    expect(res.body.data?.me.id).toBe(a.users.admin);
+  },
+
+  tenant: async ({ a, asAdmin }) => {
+    const res = await asAdmin<{ tenant: { id: string; name: string } }>("{ tenant { id name } }");
+
+    expectClean(res);
+    expect(res.body.data?.tenant).toEqual({ id: a.tenantId, name: `Tenant ${a.tenantId}` });
+  },
+
+  users: async ({ a, asAdmin, idsOf }) => {
+    const res = await asAdmin<{ users: { edges: { node: { id: string } }[] } }>(
+      "{ users(first: 100) { edges { node { id } } } }",
+    );
+
+    expectClean(res);
+    const ids = res.body.data?.users.edges.map((edge) => edge.node.id) ?? [];
+    expect(sorted(ids)).toEqual(sorted(await idsOf("User", a.tenantId)));
+  },
+
+  user: async ({ a, b, asAdmin }) => {
+    const query = "query ($id: ID!) { user(id: $id) { id name email } }";
+    for (const id of Object.values(b.users)) {
+      const res = await asAdmin(query, { id });
+      expectClean(res);
+      expect(res.body.data).toEqual({ user: null });
+    }
+
+    const own = await asAdmin<{ user: { id: string } }>(query, { id: a.users.member });
+    expect(own.body.data?.user.id).toBe(a.users.member);
+  },
+
+  organizations: async ({ a, asAdmin, idsOf }) => {
+    const res = await asAdmin<{
+      organizations: { id: string; members: { user: { id: string } }[] }[];
+    }>("{ organizations { id name members { role user { id } } } }");
+
+    expectClean(res);
+    const organizations = res.body.data?.organizations ?? [];
+    expect(sorted(organizations.map((o) => o.id))).toEqual(
+      sorted(await idsOf("Organization", a.tenantId)),
+    );
+    const aUsers = new Set(await idsOf("User", a.tenantId));
+    const members = organizations.flatMap((o) => o.members.map((m) => m.user.id));
+    expect(members.length).toBeGreaterThan(0);
+    expect(members.filter((id) => !aUsers.has(id))).toEqual([]);
+  },
+
+  dashboards: async ({ a, asAdmin, idsOf }) => {
+    const res = await asAdmin<{ dashboards: { id: string; owner: { id: string } }[] }>(
+      "{ dashboards { id owner { id } } }",
+    );
+
+    expectClean(res);
+    const dashboards = res.body.data?.dashboards ?? [];
+    expect(sorted(dashboards.map((d) => d.id))).toEqual(
+      sorted(await idsOf("Dashboard", a.tenantId)),
+    );
+    expect(dashboards.every((d) => Object.values(a.users).includes(d.owner.id))).toBe(true);
+  },
+
+  dashboard: async ({ a, b, asAdmin }) => {
+    const query = "query ($id: ID!) { dashboard(id: $id) { id title owner { id } } }";
+    const foreign = await asAdmin(query, { id: b.dashboardId });
+
+    expectClean(foreign);
+    expect(foreign.body.data).toEqual({ dashboard: null });
+    const own = await asAdmin<{ dashboard: { id: string } }>(query, { id: a.dashboardId });
+    expect(own.body.data?.dashboard.id).toBe(a.dashboardId);
+  },
+
+  challenges: async ({ a, asAdmin, idsOf }) => {
+    const res = await asAdmin<{
+      challenges: {
+        edges: { node: { id: string; submissions: { id: string; author: { id: string } }[] } }[];
+      };
+    }>("{ challenges(first: 100) { edges { node { id submissions { id author { id } } } } } }");
+
+    expectClean(res);
+    const nodes = res.body.data?.challenges.edges.map((edge) => edge.node) ?? [];
+    expect(sorted(nodes.map((n) => n.id))).toEqual(sorted(await idsOf("Challenge", a.tenantId)));
+    const submissions = nodes.flatMap((n) => n.submissions);
+    expect(sorted(submissions.map((s) => s.id))).toEqual(
+      sorted(await idsOf("Submission", a.tenantId)),
+    );
+    const aUsers = new Set(await idsOf("User", a.tenantId));
+    expect(submissions.filter((s) => !aUsers.has(s.author.id))).toEqual([]);
+  },
+
+  adminTenants: async ({ asAdmin }) => {
+    expectRefused(await asAdmin("{ adminTenants { id name usage } }"), "FORBIDDEN");
+  },
+};
+
+const CREATE_USER = `mutation ($input: CreateUserInput!) { createUser(input: $input) { id email } }`;
+const ASSIGN_ROLE = `mutation ($userId: ID!, $role: String!) { assignRole(userId: $userId, role: $role) { id roles } }`;
+const ADD_MEMBER = `mutation ($org: ID!, $user: ID!) {
+  addMember(organizationId: $org, userId: $user, role: MEMBER) { role user { id } }
+}`;
+const SUBMIT = `mutation ($id: ID!) { submitToChallenge(challengeId: $id, score: 1) { id } }`;
+
+/** One probe per Mutation field, acting in A with B's ids or names. */
+const MUTATION_PROBES: Record<string, Probe> = {
+  createUser: async ({ a, b, asAdmin, ownerOf }) => {
+    // B has a user with this email; A must not notice.
+    const email = `member@${b.tenantId}.test`;
+    const res = await asAdmin<{ createUser: { id: string; email: string } }>(CREATE_USER, {
+      input: { email, name: "Created in A", roles: ["member"] },
+    });
+
+    expectClean(res);
+    const created = res.body.data?.createUser;
+    expect(created?.email).toBe(email);
+    expect(await ownerOf("User", created?.id ?? "")).toBe(a.tenantId);
+
+    // A role only B defines is as unknown as one nobody defines.
+    const foreignRole = await asAdmin(CREATE_USER, {
+      input: { email: "x1@a.test", name: "X", roles: [B_ONLY.grantedRole] },
+    });
+    const noRole = await asAdmin(CREATE_USER, {
+      input: { email: "x2@a.test", name: "X", roles: ["never_defined"] },
+    });
+    expectRefused(foreignRole, "NOT_FOUND");
+    expect(withoutInput(foreignRole, B_ONLY.grantedRole)).toBe(
+      withoutInput(noRole, "never_defined"),
+    );
+  },
+
+  createRole: async ({ a, asAdmin, idsOf }) => {
+    const res = await asAdmin<{ createRole: { name: string } }>(
+      `mutation ($input: CreateRoleInput!) { createRole(input: $input) { name permissions } }`,
+      { input: { name: B_ONLY.spareRole, permissions: ["users:read"] } },
+    );
+
+    expectClean(res);
+    expect(res.body.data?.createRole.name).toBe(B_ONLY.spareRole);
+    expect(await idsOf("Role", a.tenantId)).toContain(B_ONLY.spareRole);
+  },
+
+  assignRole: async ({ a, b, asAdmin }) => {
+    const foreignUser = await asAdmin(ASSIGN_ROLE, { userId: b.users.member, role: "member" });
+    const missingUser = await asAdmin(ASSIGN_ROLE, { userId: MISSING_ID, role: "member" });
+    expectRefused(foreignUser, "NOT_FOUND");
+    expect(foreignUser.body.errors?.[0]?.message).toBe(missingUser.body.errors?.[0]?.message);
+
+    const foreignRole = await asAdmin(ASSIGN_ROLE, {
+      userId: a.users.member,
+      role: B_ONLY.grantedRole,
+    });
+    const missingRole = await asAdmin(ASSIGN_ROLE, {
+      userId: a.users.member,
+      role: "never_defined",
+    });
+    expectRefused(foreignRole, "NOT_FOUND");
+    expect(withoutInput(foreignRole, B_ONLY.grantedRole)).toBe(
+      withoutInput(missingRole, "never_defined"),
+    );
+  },
+
+  createOrganization: async ({ a, asAdmin, ownerOf }) => {
+    const res = await asAdmin<{ createOrganization: { id: string; name: string } }>(
+      `mutation ($input: CreateOrganizationInput!) { createOrganization(input: $input) { id name } }`,
+      { input: { name: B_ONLY.organization } },
+    );
+
+    expectClean(res);
+    const created = res.body.data?.createOrganization;
+    expect(created?.name).toBe(B_ONLY.organization);
+    expect(await ownerOf("Organization", created?.id ?? "")).toBe(a.tenantId);
+  },
+
+  addMember: async ({ a, b, asAdmin, asOrgOwner }) => {
+    const foreignOrg = await asAdmin(ADD_MEMBER, { org: b.organizationId, user: a.users.member });
+    const missingOrg = await asAdmin(ADD_MEMBER, { org: MISSING_ID, user: a.users.member });
+    expectRefused(foreignOrg, "NOT_FOUND");
+    expect(foreignOrg.body.errors?.[0]?.message).toBe(missingOrg.body.errors?.[0]?.message);
+
+    const foreignUser = await asAdmin(ADD_MEMBER, { org: a.organizationId, user: b.users.member });
+    const missingUser = await asAdmin(ADD_MEMBER, { org: a.organizationId, user: MISSING_ID });
+    expectRefused(foreignUser, "NOT_FOUND");
+    expect(foreignUser.body.errors?.[0]?.message).toBe(missingUser.body.errors?.[0]?.message);
+
+    // An organization owner without tenant-wide rights is refused alike for both.
+    const ownerForeign = await asOrgOwner(ADD_MEMBER, {
+      org: b.organizationId,
+      user: a.users.member,
+    });
+    const ownerMissing = await asOrgOwner(ADD_MEMBER, { org: MISSING_ID, user: a.users.member });
+    expect(codesOf(ownerForeign)).toEqual(codesOf(ownerMissing));
+    expect(ownerForeign.body.data ?? null).toBeNull();
+  },
+
+  createDashboard: async ({ a, asAdmin, ownerOf }) => {
+    const res = await asAdmin<{ createDashboard: { id: string; owner: { id: string } } }>(
+      `mutation ($input: CreateDashboardInput!) {
+        createDashboard(input: $input) { id title owner { id } }
+      }`,
+      { input: { title: "Made in A", modules: ["overview"] } },
+    );
+
+    expectClean(res);
+    const created = res.body.data?.createDashboard;
+    expect(created?.owner.id).toBe(a.users.admin);
+    expect(await ownerOf("Dashboard", created?.id ?? "")).toBe(a.tenantId);
+  },
+
+  createChallenge: async ({ a, asAdmin, ownerOf }) => {
+    const res = await asAdmin<{ createChallenge: { id: string } }>(
+      `mutation { createChallenge(input: { title: "Made in A" }) { id title } }`,
+    );
+
+    expectClean(res);
+    expect(await ownerOf("Challenge", res.body.data?.createChallenge.id ?? "")).toBe(a.tenantId);
+  },
+
+  submitToChallenge: async ({ a, b, asAdmin, asParticipant, ownerOf }) => {
+    const foreign = await asParticipant(SUBMIT, { id: b.challengeIds[0] });
+    const missing = await asParticipant(SUBMIT, { id: MISSING_ID });
+    expectRefused(foreign, "NOT_FOUND");
+    expect(foreign.body.errors?.[0]?.message).toBe(missing.body.errors?.[0]?.message);
+    expectRefused(await asAdmin(SUBMIT, { id: b.challengeIds[1] }), "NOT_FOUND");
+
+    const own = await asParticipant<{ submitToChallenge: { id: string } }>(SUBMIT, {
+      id: a.challengeIds[0],
+    });
+    expectClean(own);
+    expect(await ownerOf("Submission", own.body.data?.submitToChallenge.id ?? "")).toBe(a.tenantId);
+  },
+
+  updateTenantConfig: async ({ a, asAdmin }) => {
+    const res = await asAdmin<{ updateTenantConfig: { id: string; branding: Data } }>(
+      `mutation ($input: UpdateTenantConfigInput!) { updateTenantConfig(input: $input) { id branding } }`,
+      { input: { branding: { primaryColor: "#a0a0a0" } } },
+    );
+
+    expectClean(res);
+    expect(res.body.data?.updateTenantConfig).toEqual({
+      id: a.tenantId,
+      branding: { primaryColor: "#a0a0a0" },
+    });
+  },
+
+  provisionTenant: async ({ b, asAdmin }) => {
+    const res = await asAdmin(
+      `mutation ($input: ProvisionTenantInput!) { provisionTenant(input: $input) { tenant { id } } }`,
+      { input: { id: b.tenantId, name: "Hijack", isolation: "SHARED", adminEmail: "x@a.test" } },
+    );
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  suspendTenant: async ({ b, asAdmin }) => {
+    const res = await asAdmin("mutation ($id: ID!) { suspendTenant(id: $id) { id status } }", {
+      id: b.tenantId,
+    });
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  resumeTenant: async ({ b, asAdmin }) => {
+    const res = await asAdmin("mutation ($id: ID!) { resumeTenant(id: $id) { id status } }", {
+      id: b.tenantId,
+    });
+
+    expectRefused(res, "FORBIDDEN");
+  },
+};
+
+/** Each of B's rows as text, per table: any change of B shows up here. */
+async function snapshotOf(admin: pg.Client, tenantId: string): Promise<Record<Table, string[]>> {
+  const snapshot: Partial<Record<Table, string[]>> = {};
+  // One after the other: a pg.Client runs one query at a time.
+  for (const [table, column] of Object.entries(TENANT_TABLES)) {
+    const result = await admin.query<{ row: string }>(
+      `SELECT t::text AS row FROM "${table}" t WHERE "${column}" = $1 ORDER BY 1`,
+      [tenantId],
+    );
+    snapshot[table as Table] = result.rows.map((r) => r.row);
+  }
+
+  return snapshot as Record<Table, string[]>;
+}
+
+const schema = await buildBareSchema();
+
+function rootFields(name: "Query" | "Mutation"): string[] {
+  // Not isObjectType: type-graphql builds with graphql's CommonJS build, and
+  // its instanceof check refuses types from the ESM build this file imports.
+  const type = name === "Query" ? schema.getQueryType() : schema.getMutationType();
+  if (!type) throw new Error(`The schema has no ${name} type.`);
+
+  return Object.keys(type.getFields()).sort();
+}
+
+describe("tenant A's admin naming tenant B's records", () => {
+  let gw: TestGateway;
+  let admin: pg.Client;
+  let world: World;
+  let before: Record<Table, string[]>;
+  const errors: { message: string; extensions?: Data }[] = [];
+
+  beforeAll(async () => {
+    gw = await startTestGateway("cross-tenant");
+    const database = gw.gateway.database;
+    const a = await seedTenantFixture(database, uniqueTenantId("xt-a"));
+    const b = await seedTenantFixture(database, uniqueTenantId("xt-b"));
+    await database.forTenant(b.tenantId).transaction(async (tx) => {
+      await tx.role.create({
+        data: { tenantId: b.tenantId, name: B_ONLY.grantedRole, permissions: ["users:read"] },
+      });
+      await tx.role.create({
+        data: { tenantId: b.tenantId, name: B_ONLY.spareRole, permissions: ["users:read"] },
+      });
+      await tx.organization.create({
+        data: { tenantId: b.tenantId, id: newId(), name: B_ONLY.organization },
+      });
+    });
+    admin = new pg.Client({ connectionString: gw.databaseUrl });
+    await admin.connect();
+    before = await snapshotOf(admin, b.tenantId);
+
+    const tokens = {
+      admin: await gw.tokenFor(a.tenantId, a.users.admin),
+      participant: await gw.tokenFor(a.tenantId, a.users.participant),
+      orgOwner: await gw.tokenFor(a.tenantId, a.users.orgOwner),
+    };
+    const as =
+      (token: string) =>
+      async <T>(query: string, variables?: Data): Promise<GraphQLResponse<T>> => {
+        const res = await gw.request<T>(query, { tenant: a.tenantId, token, variables });
+        errors.push(...(res.body.errors ?? []));
+        return res;
+      };
+    world = {
+      a,
+      b,
+      asAdmin: as(tokens.admin),
+      asParticipant: as(tokens.participant),
+      asOrgOwner: as(tokens.orgOwner),
+      idsOf: async (table, tenantId) => {
+        const column = TENANT_TABLES[table];
+        const key = table === "Role" ? "name" : "id";
+        const result = await admin.query<{ id: string }>(
+          `SELECT "${key}" AS id FROM "${table}" WHERE "${column}" = $1`,
+          [tenantId],
+        );
+        return result.rows.map((row) => row.id);
+      },
+      ownerOf: async (table, id) => {
+        const result = await admin.query<{ owner: string }>(
+          `SELECT "${TENANT_TABLES[table]}" AS owner FROM "${table}" WHERE id = $1`,
+          [id],
+        );
+        return result.rows[0]?.owner ?? null;
+      },
+    };
+  });
+
+  afterAll(async () => {
+    try {
+      // The shared Redis keeps both tenants' entries until they are cleared.
+      for (const tenant of [world?.a, world?.b]) {
+        if (tenant) await gw.gateway.cache.clearTenant(tenant.tenantId);
+      }
+    } finally {
+      await admin?.end();
+      await gw?.stop();
+    }
+  });
+
+  describe("the probe table", () => {
+    it("has a probe for every Query field of the schema", () => {
+      expect(Object.keys(QUERY_PROBES).sort()).toEqual(rootFields("Query"));
+    });
+
+    it("has a probe for every Mutation field of the schema", () => {
+      expect(Object.keys(MUTATION_PROBES).sort()).toEqual(rootFields("Mutation"));
+    });
+  });
+
+  describe("queries", () => {
+    for (const [field, probe] of Object.entries(QUERY_PROBES)) {
+      it(`Query.${field} shows nothing of tenant B`, () => probe(world));
+    }
+  });
+
+  describe("mutations", () => {
+    for (const [field, probe] of Object.entries(MUTATION_PROBES)) {
+      it(`Mutation.${field} neither reaches nor reveals tenant B`, () => probe(world));
+    }
+  });
+
+  describe("afterwards", () => {
+    it("leaves every row of tenant B exactly as it was", async () => {
+      const after = await snapshotOf(admin, world.b.tenantId);
+
+      for (const table of Object.keys(TENANT_TABLES) as Table[]) {
+        expect(after[table].length, `${table} rows of B`).toBe(before[table].length);
+        expect(after[table], `${table} rows of B`).toEqual(before[table]);
+      }
+    });
+
+    it("sent error messages that name none of tenant B's ids, names or emails", async () => {
+      const { b } = world;
+      const secrets = [
+        b.tenantId,
+        `Tenant ${b.tenantId}`,
+        ...Object.values(b.users),
+        b.organizationId,
+        b.otherOrganizationId,
+        b.dashboardId,
+        ...b.challengeIds,
+        ...b.submissionIds,
+      ];
+      // The admin's own view of B's emails, which A named only in createUser's input.
+      const emails = (
+        await admin.query<{ email: string }>(`SELECT email FROM "User" WHERE "tenantId" = $1`, [
+          b.tenantId,
+        ])
+      ).rows.map((row) => row.email);
+
+      expect(errors.length).toBeGreaterThan(10);
+      for (const error of errors) {
+        const text = JSON.stringify(error);
+        for (const secret of secrets) expect(text).not.toContain(secret);
+        for (const email of emails) expect(text).not.toContain(email);
+      }
+    });
+  });
+
+  describe("a token of tenant A with X-Tenant-ID naming tenant B", () => {
+    it("is refused as TENANT_MISMATCH with no data", async () => {
+      const { a, b } = world;
+      const token = await gw.tokenFor(a.tenantId, a.users.admin);
+      const res = await gw.request("query ($id: ID!) { user(id: $id) { id } }", {
+        tenant: b.tenantId,
+        token,
+        variables: { id: b.users.admin },
+      });
+
+      expectRefused(res, "TENANT_MISMATCH");
+      expect(JSON.stringify(res.body)).not.toContain(b.users.admin);
+    });
+  });
+});
