@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
 import { issueDevelopmentToken } from "../../src/auth/index.js";
 import { loadConfig } from "../../src/config/index.js";
 import { createLogger, type Logger } from "../../src/logging/index.js";
@@ -106,4 +108,16 @@ export async function startTestGateway(
 /** The error codes of a response, in order. */
 export function codesOf(response: GraphQLResponse<unknown>): unknown[] {
   return (response.body.errors ?? []).map((error) => error.extensions?.code);
+}
+
+/**
+ * Sends a typed document from `test/generated/graphql.ts` (`npm run codegen`):
+ * the variables are checked and the result typed by the operation.
+ */
+export function execute<R, V>(
+  gw: TestGateway,
+  document: TypedDocumentNode<R, V>,
+  options: RequestOptions & { variables?: V },
+): Promise<GraphQLResponse<R>> {
+  return gw.request<R>(print(document), options);
 }

@@ -5,6 +5,7 @@ export function requireText(field: string, value: string, max = 200): string {
   const text = value.trim();
   if (text.length === 0) throw badInput(field, `${field} must not be empty.`);
   if (text.length > max) throw badInput(field, `${field} must be at most ${max} characters.`);
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(text)) {
     throw badInput(field, `${field} must not contain control characters.`);
   }
