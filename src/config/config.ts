@@ -41,6 +41,8 @@ export interface GatewayConfig {
   /** Connections in the control-plane pool. */
   readonly databasePoolMax: number;
   readonly logLevel: string;
+  /** Deepest field nesting an operation may have (default 12). */
+  readonly queryMaxDepth: number;
 }
 
 export class ConfigError extends Error {
@@ -146,5 +148,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     cacheTtlSeconds: parseInteger(env, "CACHE_TTL_SECONDS", 300, 1, 86_400),
     databasePoolMax: parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 500),
     logLevel: env.LOG_LEVEL || "info",
+    queryMaxDepth: parseInteger(env, "QUERY_MAX_DEPTH", 12, 2, 100),
   });
 }

@@ -18,6 +18,7 @@ import type { LoaderMode } from "../loaders/index.js";
 import type { Logger } from "../logging/index.js";
 import { createMetrics, type Metrics } from "../observability/index.js";
 import { TenantRegistry } from "../tenancy/tenant-registry.js";
+import { createDepthLimitRule } from "./depth-limit.js";
 import { mountHealthRoutes } from "./health-routes.js";
 import { buildGatewaySchema } from "./schema.js";
 
@@ -135,6 +136,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: !config.production,
     // "Did you mean …?" would give back what disabling introspection hides.
     hideSchemaDetailsFromClientErrors: config.production,
+    validationRules: [createDepthLimitRule(config.queryMaxDepth)],
     includeStacktraceInErrorResponses: !config.production,
     formatError: createErrorFormatter({ production: config.production, logger }),
     plugins: [

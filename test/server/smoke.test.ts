@@ -14,7 +14,11 @@ describe("a dashboard query over HTTP", () => {
 
   it("returns the tenant's challenges with submissions and authors", async () => {
     const token = await gw.tokenFor(acme.tenantId, acme.users.member);
-    const res = await gw.request<{ challenges: { edges: { node: { title: string; submissions: { author: { name: string } }[] } }[] } }>(
+    const res = await gw.request<{
+      challenges: {
+        edges: { node: { title: string; submissions: { author: { name: string } }[] } }[];
+      };
+    }>(
       "{ challenges(first: 50) { edges { node { title submissions { score author { name organizations { name } } } } } } }",
       { tenant: acme.tenantId, token },
     );
