@@ -43,6 +43,10 @@ export interface GatewayConfig {
   readonly logLevel: string;
   /** Deepest field nesting an operation may have (default 12). */
   readonly queryMaxDepth: number;
+  /** Most lexical tokens a GraphQL document may have (default 5,000). */
+  readonly queryMaxTokens: number;
+  /** Highest estimated cost (objects resolved) of one operation (default 25,000). */
+  readonly queryMaxCost: number;
 }
 
 export class ConfigError extends Error {
@@ -149,5 +153,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     databasePoolMax: parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 500),
     logLevel: env.LOG_LEVEL || "info",
     queryMaxDepth: parseInteger(env, "QUERY_MAX_DEPTH", 12, 2, 100),
+    queryMaxTokens: parseInteger(env, "QUERY_MAX_TOKENS", 5_000, 100, 1_000_000),
+    queryMaxCost: parseInteger(env, "QUERY_MAX_COST", 25_000, 10, 100_000_000),
   });
 }

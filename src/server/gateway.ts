@@ -19,6 +19,7 @@ import type { Logger } from "../logging/index.js";
 import { createMetrics, type Metrics } from "../observability/index.js";
 import { TenantRegistry } from "../tenancy/tenant-registry.js";
 import { createDepthLimitRule } from "./depth-limit.js";
+import { createQueryCostPlugin } from "./query-cost.js";
 import { mountHealthRoutes } from "./health-routes.js";
 import { buildGatewaySchema } from "./schema.js";
 
@@ -137,6 +138,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // "Did you mean …?" would give back what disabling introspection hides.
     hideSchemaDetailsFromClientErrors: config.production,
     validationRules: [createDepthLimitRule(config.queryMaxDepth)],
+    // Validating a document costs time that grows faster than its length
+    // (repeated fields are compared pairwise), so huge documents stop at
+    // the parser, before validation starts.
+    parseOptions: { maxTokens: config.queryMaxTokens },
     includeStacktraceInErrorResponses: !config.production,
     formatError: createErrorFormatter({ production: config.production, logger }),
     plugins: [
@@ -145,6 +150,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       metrics.plugin,
       errorLogging,
       staffAuditPlugin,
+      createQueryCostPlugin(config.queryMaxCost),
     ],
     logger,
   });

@@ -1,0 +1,58 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { getNamedType, getNullableType, isCompositeType, isListType } from "graphql";
+import { getComplexity, type ComplexityEstimatorArgs } from "graphql-query-complexity";
+import { GatewayError } from "../errors/index.js";
+
+/** How many items a list without a `first` argument is assumed to hold. */
+export const ASSUMED_LIST_SIZE = 10;
+
+/**
+ * Estimates how many objects a field makes the gateway resolve. One item
+ * costs 1 when it is an object (0 for a scalar) plus its children. A paged
+ * field holds `first` items (its `edges` are those items, counted once); any
+ * other list is assumed to hold {@link ASSUMED_LIST_SIZE}.
+ */
+export function estimateFieldCost({
+  type,
+  field,
+  args,
+  childComplexity,
+}: ComplexityEstimatorArgs): number {
+  const returned = getNullableType(field.type);
+  const item = (isCompositeType(getNamedType(returned)) ? 1 : 0) + childComplexity;
+  if (typeof args.first === "number") return 1 + Math.max(args.first, 1) * childComplexity;
+  if (!isListType(returned)) return item;
+  if (type.name.endsWith("Connection") && field.name === "edges") return item;
+
+  return ASSUMED_LIST_SIZE * item;
+}
+
+/**
+ * Refuses an operation whose estimated cost passes `maxCost` before any of
+ * it runs. The estimate needs the variables (`first: $first`), which only
+ * a plugin sees, not a validation rule.
+ */
+export function createQueryCostPlugin(maxCost: number): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, request }) {
+          const cost = getComplexity({
+            schema,
+            query: document,
+            variables: request.variables,
+            operationName: request.operationName,
+            estimators: [estimateFieldCost],
+          });
+          if (cost > maxCost) {
+            throw new GatewayError(
+              "BAD_USER_INPUT",
+              `This query would resolve about ${cost} objects; the limit is ${maxCost}. Ask for fewer items or fewer nested lists.`,
+              { cost, maxCost },
+            );
+          }
+        },
+      };
+    },
+  };
+}
