@@ -43,7 +43,7 @@ async function main(logger: Logger, config: GatewayConfig): Promise<void> {
   if (!config.redisUrl) logger.info("no REDIS_URL: using an in-memory cache");
 
   const gateway = await createGateway({ config, logger });
-  const seeded = process.env.SEED_DEMO === "false" ? [] : await seedDemoTenants(gateway.database);
+  const seeded = config.seedDemo ? await seedDemoTenants(gateway.database) : [];
   const url = await gateway.listen();
   logger.info({ url }, "gateway listening");
   if (!config.production) await printWelcome(config, url, seeded);

@@ -45,6 +45,10 @@ export interface GatewayConfig {
   readonly queryMaxDepth: number;
   /** Most lexical tokens a GraphQL document may have (default 5,000). */
   readonly queryMaxTokens: number;
+  /** Seed the demo tenants on start (default: yes, except in production). */
+  readonly seedDemo: boolean;
+  /** Bearer token `/metrics` requires; unset leaves it open (default in development). */
+  readonly metricsToken: string | undefined;
   /** Highest estimated cost (objects resolved) of one operation (default 25,000). */
   readonly queryMaxCost: number;
 }
@@ -64,6 +68,14 @@ function parseInteger(env: Env, name: string, fallback: number, min: number, max
   }
 
   return value;
+}
+
+function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}".`);
 }
 
 function parseUrl(env: Env, name: string, protocols: string[]): string | undefined {
@@ -152,6 +164,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     cacheTtlSeconds: parseInteger(env, "CACHE_TTL_SECONDS", 300, 1, 86_400),
     databasePoolMax: parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 500),
     logLevel: env.LOG_LEVEL || "info",
+    seedDemo: parseBoolean(env, "SEED_DEMO", !production),
+    metricsToken: env.METRICS_TOKEN || undefined,
     queryMaxDepth: parseInteger(env, "QUERY_MAX_DEPTH", 12, 2, 100),
     queryMaxTokens: parseInteger(env, "QUERY_MAX_TOKENS", 5_000, 100, 1_000_000),
     queryMaxCost: parseInteger(env, "QUERY_MAX_COST", 25_000, 10, 100_000_000),

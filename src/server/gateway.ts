@@ -18,6 +18,7 @@ import type { LoaderMode } from "../loaders/index.js";
 import type { Logger } from "../logging/index.js";
 import { createMetrics, type Metrics } from "../observability/index.js";
 import { TenantRegistry } from "../tenancy/tenant-registry.js";
+import { createBodyErrorHandler } from "./body-errors.js";
 import { createDepthLimitRule } from "./depth-limit.js";
 import { createQueryCostPlugin } from "./query-cost.js";
 import { mountHealthRoutes } from "./health-routes.js";
@@ -156,7 +157,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   await apollo.start();
 
-  mountHealthRoutes(app, { database, cache, metrics });
+  mountHealthRoutes(app, { database, cache, metrics, metricsToken: config.metricsToken });
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
@@ -170,6 +171,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }),
     }),
   );
+  app.use("/graphql", createBodyErrorHandler({ logger }));
 
   let stopped = false;
   return {

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import type { Express } from "express";
 import type { GatewayCache } from "../cache/index.js";
 import type { Database } from "../data/index.js";
@@ -20,10 +21,18 @@ async function probe(check: () => Promise<unknown>): Promise<"up" | "down"> {
   }
 }
 
+/** Compares in constant time, so the answer's timing does not leak the token. */
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? "");
+  const b = Buffer.from(expected);
+
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Mounts `/healthz`, `/readyz` and `/metrics`. */
 export function mountHealthRoutes(
   app: Express,
-  deps: { database: Database; cache: GatewayCache; metrics: Metrics },
+  deps: { database: Database; cache: GatewayCache; metrics: Metrics; metricsToken?: string },
 ): void {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -43,7 +52,19 @@ export function mountHealthRoutes(
       .json({ status: ready ? "ready" : "unavailable", checks: { database, cache }, down });
   });
 
-  app.get("/metrics", async (_req, res) => {
+  app.get("/metrics", async (req, res) => {
+    // Series name every active tenant: behind a token where one is set.
+    if (
+      deps.metricsToken &&
+      !sameSecret(req.headers.authorization, `Bearer ${deps.metricsToken}`)
+    ) {
+      res.status(401).json({
+        errors: [
+          { message: "Metrics need the metrics token.", extensions: { code: "UNAUTHENTICATED" } },
+        ],
+      });
+      return;
+    }
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 }

@@ -19,11 +19,15 @@ describe("loading the configuration", () => {
   it("refuses to start in production on the development keys", () => {
     expect(() => loadConfig({ NODE_ENV: "production", ENCRYPTION_KEY: KEY })).toThrow(ConfigError);
     expect(() =>
-      loadConfig({ NODE_ENV: "production", JWT_SECRET: DEVELOPMENT_JWT_SECRET, ENCRYPTION_KEY: KEY }),
+      loadConfig({
+        NODE_ENV: "production",
+        JWT_SECRET: DEVELOPMENT_JWT_SECRET,
+        ENCRYPTION_KEY: KEY,
+      }),
     ).toThrow(/development key/);
-    expect(() =>
-      loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40) }),
-    ).toThrow(/ENCRYPTION_KEY/);
+    expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40) })).toThrow(
+      /ENCRYPTION_KEY/,
+    );
     expect(() =>
       loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ENCRYPTION_KEY: KEY }),
     ).toThrow(/DATABASE_URL/);
@@ -49,5 +53,21 @@ describe("loading the configuration", () => {
     expect(() => loadConfig({ JWT_SECRET: "short" })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ ENCRYPTION_KEY: "c2hvcnQ=" })).toThrow(/ENCRYPTION_KEY/);
     expect(() => loadConfig({ BASE_DOMAIN: "bad domain" })).toThrow(/BASE_DOMAIN/);
+  });
+});
+
+describe("seeding and metrics settings", () => {
+  it("seeds the demo tenants in development and not in production unless asked", () => {
+    const production = {
+      NODE_ENV: "production",
+      JWT_SECRET: "s".repeat(40),
+      ENCRYPTION_KEY: KEY,
+      DATABASE_URL: "postgresql://db/x",
+    };
+    expect(loadConfig({}).seedDemo).toBe(true);
+    expect(loadConfig({ SEED_DEMO: "false" }).seedDemo).toBe(false);
+    expect(loadConfig(production).seedDemo).toBe(false);
+    expect(loadConfig({ ...production, SEED_DEMO: "true" }).seedDemo).toBe(true);
+    expect(() => loadConfig({ SEED_DEMO: "maybe" })).toThrow(/SEED_DEMO/);
   });
 });

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
+import { startTestGateway, uniqueTenantId, type TestGateway } from "../support/gateway.js";
+
+describe("health, readiness and metrics routes", () => {
+  let gw: TestGateway;
+  let tenant: TenantFixture;
+
+  beforeAll(async () => {
+    gw = await startTestGateway("health", { env: { METRICS_TOKEN: "metrics-secret-for-tests" } });
+    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("health"));
+  });
+  afterAll(() => gw?.stop());
+
+  it("answers /healthz while the process runs", async () => {
+    const res = await fetch(`${gw.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+  });
+
+  it("answers /readyz with both dependencies up", async () => {
+    const res = await fetch(`${gw.url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      status: "ready",
+      checks: { database: "up", cache: "up" },
+      down: [],
+    });
+  });
+
+  it("keeps /metrics behind the metrics token when one is set", async () => {
+    const refused = await fetch(`${gw.url}/metrics`);
+    expect(refused.status).toBe(401);
+    const wrong = await fetch(`${gw.url}/metrics`, { headers: { authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+  });
+
+  it("labels request series with registered tenants only", async () => {
+    await gw.request("{ tenant { id } }", { tenant: tenant.tenantId });
+    await gw.request("{ tenant { id } }", { tenant: "made-up-tenant" });
+
+    const res = await fetch(`${gw.url}/metrics`, {
+      headers: { authorization: "Bearer metrics-secret-for-tests" },
+    });
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(text).toMatch(
+      new RegExp(
+        `gateway_graphql_requests_total\\{tenant="${tenant.tenantId}",operation="query",outcome="ok"\\} 1`,
+      ),
+    );
+    expect(text).not.toContain("made-up-tenant");
+  });
+});
