@@ -1,4 +1,4 @@
-import type { PrismaClient } from "../generated/prisma/client.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import type { TenantTransaction } from "../data/index.js";
 import { newId } from "../modules/common/ids.js";
 
@@ -31,9 +31,12 @@ export async function recordTenantAudit(
   });
 }
 
-/** Writes a platform audit row: every global admin action lands here. */
+/**
+ * Writes a platform audit row: every global admin action lands here.
+ * `control` is the control client or one of its transactions.
+ */
 export async function recordPlatformAudit(
-  control: PrismaClient,
+  control: Prisma.TransactionClient,
   entry: AuditEntry & { tenantId?: string | null },
 ): Promise<void> {
   await control.platformAuditLog.create({

@@ -206,7 +206,7 @@ const MUTATION_PROBES: Record<string, Probe> = {
     const noRole = await asAdmin(CREATE_USER, {
       input: { email: "x2@a.test", name: "X", roles: ["never_defined"] },
     });
-    expectRefused(foreignRole, "NOT_FOUND");
+    expectRefused(foreignRole, "BAD_USER_INPUT");
     expect(withoutInput(foreignRole, B_ONLY.grantedRole)).toBe(
       withoutInput(noRole, "never_defined"),
     );
@@ -237,7 +237,7 @@ const MUTATION_PROBES: Record<string, Probe> = {
       userId: a.users.member,
       role: "never_defined",
     });
-    expectRefused(foreignRole, "NOT_FOUND");
+    expectRefused(foreignRole, "BAD_USER_INPUT");
     expect(withoutInput(foreignRole, B_ONLY.grantedRole)).toBe(
       withoutInput(missingRole, "never_defined"),
     );

@@ -26,8 +26,13 @@ interface Caller {
  * holds every permission, including ones no role names yet, so only a
  * tenant admin (or staff) may give it.
  */
-async function checkGrantable(scope: TenantScope, caller: Caller, roles: string[]): Promise<void> {
-  const granted = await permissionsOfRoles(scope, roles);
+async function checkGrantable(
+  scope: TenantScope,
+  caller: Caller,
+  field: string,
+  roles: string[],
+): Promise<void> {
+  const granted = await permissionsOfRoles(scope, field, roles);
   const grantsAdmin = roles.includes(TENANT_ADMIN_ROLE);
   const callerIsAdmin = caller.access.isGlobalAdmin || isTenantAdmin(caller.access);
   if ((grantsAdmin && !callerIsAdmin) || !holdsAll(caller.access, granted)) {
@@ -35,14 +40,26 @@ async function checkGrantable(scope: TenantScope, caller: Caller, roles: string[
   }
 }
 
-/** Permissions a set of role names grants, read from the tenant's roles. */
-async function permissionsOfRoles(scope: TenantScope, names: string[]): Promise<string[]> {
+/** The refusal of a role name the tenant has no role by; names the argument. */
+function unknownRole(field: string, name: string) {
+  return badInput(field, `There is no role "${name.slice(0, 40)}" in this tenant.`);
+}
+
+/**
+ * Permissions a set of role names grants, read from the tenant's roles.
+ * A name the tenant has no role by is the caller's mistake in `field`.
+ */
+async function permissionsOfRoles(
+  scope: TenantScope,
+  field: string,
+  names: string[],
+): Promise<string[]> {
   const rows = await scope.db.role.findMany({
     where: { tenantId: scope.tenant.id, name: { in: names } },
     select: { name: true, permissions: true, builtIn: true },
   });
   const missing = names.find((name) => !rows.some((row) => row.name === name));
-  if (missing !== undefined) throw notFound(`Role "${missing}"`);
+  if (missing !== undefined) throw unknownRole(field, missing);
 
   return rows.flatMap((row) =>
     row.builtIn ? [...(BUILT_IN_ROLES[row.name] ?? [])] : row.permissions,
@@ -59,7 +76,7 @@ export async function createUser(
   const name = requireText("name", input.name);
   const roles = requireList("roles", input.roles ?? [MEMBER_ROLE], isRoleName, 20);
 
-  await checkGrantable(scope, caller, roles);
+  await checkGrantable(scope, caller, "roles", roles);
 
   const tenantId = scope.tenant.id;
   const user = { id: newId(), email, name };
@@ -126,7 +143,11 @@ export async function createRole(
   return { name, permissions };
 }
 
-/** Gives a user a role; assigning a role twice changes nothing. */
+/**
+ * Gives a user a role; assigning a role twice changes nothing, and neither
+ * do concurrent identical calls: each one succeeds and the assignment
+ * exists once. Every call is audited.
+ */
 export async function assignRole(
   scope: TenantScope,
   caller: Caller,
@@ -135,16 +156,18 @@ export async function assignRole(
 ): Promise<UserRecord> {
   const user = await scope.loaders.user.load(userId);
   if (!user) throw notFound("User");
-  if (!isRoleName(role)) throw notFound(`Role "${role.slice(0, 40)}"`);
+  if (!isRoleName(role)) throw unknownRole("role", role);
 
-  await checkGrantable(scope, caller, [role]);
+  await checkGrantable(scope, caller, "role", [role]);
 
   const tenantId = scope.tenant.id;
   await scope.db.transaction(async (tx) => {
-    await tx.roleAssignment.upsert({
-      where: { tenantId_userId_roleName: { tenantId, userId, roleName: role } },
-      create: { tenantId, userId, roleName: role },
-      update: {},
+    // INSERT … ON CONFLICT DO NOTHING: Prisma's upsert with nothing to
+    // update reads, then inserts, so two calls that both read nothing
+    // would collide on the primary key.
+    await tx.roleAssignment.createMany({
+      data: [{ tenantId, userId, roleName: role }],
+      skipDuplicates: true,
     });
     await recordTenantAudit(tx, tenantId, {
       actorId: actorOf(caller.principal),

@@ -88,7 +88,10 @@ export async function managingRole(
   return memberships.find((m) => m.organizationId === organizationId)?.role ?? null;
 }
 
-/** Adds a user to an organization, or changes their role there. */
+/**
+ * Adds a user to an organization, or changes their role there. Concurrent
+ * calls for one membership all succeed; the last one's role stays.
+ */
 export async function addMember(
   scope: TenantScope,
   caller: Caller,
@@ -115,11 +118,20 @@ export async function addMember(
 
   const tenantId = scope.tenant.id;
   await scope.db.transaction(async (tx) => {
-    await tx.membership.upsert({
-      where: { tenantId_organizationId_userId: { tenantId, organizationId, userId } },
-      create: { tenantId, organizationId, userId, role },
-      update: { role },
+    // INSERT … ON CONFLICT DO NOTHING, then set the role of a row that was
+    // there (or that a concurrent call inserted a moment ago). Prisma's
+    // upsert is only atomic when it happens to compile to a native upsert,
+    // and two calls that both read nothing would collide on the key.
+    const { count } = await tx.membership.createMany({
+      data: [{ tenantId, organizationId, userId, role }],
+      skipDuplicates: true,
     });
+    if (count === 0) {
+      await tx.membership.update({
+        where: { tenantId_organizationId_userId: { tenantId, organizationId, userId } },
+        data: { role },
+      });
+    }
     await recordTenantAudit(tx, tenantId, {
       actorId: actorOf(caller.principal),
       action: "organization.member.add",

@@ -9,6 +9,7 @@ import type { Prisma } from "../../generated/prisma/client.js";
 import { newId } from "../common/ids.js";
 import { requireEmail, requireText } from "../common/validate.js";
 import type { UserRecord } from "../identity/identity-types.js";
+import { withProvisioningLock, type ControlWriter } from "./provisioning-lock.js";
 
 export interface ProvisionRequest {
   id: string;
@@ -81,10 +82,37 @@ function checkIsolation(isolation: Isolation): void {
 }
 
 /**
+ * The first admin as the tenant's `tenant.provision` audit row names it;
+ * null when no provisioning has recorded one yet.
+ */
+async function findFirstAdmin(database: Database, tenantId: string) {
+  const tenantDb = database.forTenant(tenantId);
+  const row = await tenantDb.auditLog.findFirst({
+    where: { tenantId, action: "tenant.provision" },
+    orderBy: { createdAt: "asc" },
+    select: { detail: true },
+  });
+  if (!row) return null;
+  const detail = row.detail as { adminUserId?: unknown } | null;
+  const adminUserId = typeof detail?.adminUserId === "string" ? detail.adminUserId : "";
+  // Null when the recorded admin is gone: no email can match then.
+  const user = await tenantDb.user.findUnique({
+    where: { tenantId_id: { tenantId, id: adminUserId } },
+    select: { id: true, email: true, name: true },
+  });
+
+  return { user };
+}
+
+/**
  * Creates a tenant with its config, built-in roles and first tenant admin.
- * Every step is an upsert, so a retry after a failure part-way completes
- * the job, and a retry after success changes nothing. The tenant turns
- * ACTIVE only after its data exists, so it is never half-live.
+ * Every step is an upsert, so a retry of the same request after a failure
+ * part-way completes the job, and a retry after success changes nothing. A
+ * call that differs from the tenant as it stands (name, isolation, region,
+ * or another first admin) is refused: provisioning never grants
+ * `tenant_admin` to anyone but the first admin. Calls for one tenant id run
+ * one at a time (see {@link withProvisioningLock}). The tenant turns ACTIVE
+ * only after its data exists, so it is never half-live.
  */
 export async function provisionTenant(
   database: Database,
@@ -93,11 +121,37 @@ export async function provisionTenant(
 ): Promise<ProvisionOutcome> {
   const input = checkRequest(request);
   checkIsolation(input.isolation);
-  const control = database.control;
 
+  return withProvisioningLock(database, input.id, (control) =>
+    provisionChecked(database, control, input, actorId),
+  );
+}
+
+async function provisionChecked(
+  database: Database,
+  control: ControlWriter,
+  input: ReturnType<typeof checkRequest>,
+  actorId: string,
+): Promise<ProvisionOutcome> {
+  // 0. A retry must be the same request: check before writing anything.
   const existing = await control.tenant.findUnique({ where: { id: input.id } });
   if (existing && (existing.isolation !== input.isolation || existing.region !== input.region)) {
     throw badInput("id", `Tenant "${input.id}" already exists with other settings.`);
+  }
+  if (existing && existing.name !== input.name) {
+    throw badInput(
+      "name",
+      `Tenant "${input.id}" already exists with another name; a retry must send the same name.`,
+    );
+  }
+  // Read even without a tenant row: a run that failed after the tenant
+  // data was written may have recorded the first admin already.
+  const firstAdmin = await findFirstAdmin(database, input.id);
+  if (firstAdmin && firstAdmin.user?.email !== input.adminEmail) {
+    throw badInput(
+      "adminEmail",
+      `Tenant "${input.id}" already has its first administrator; a retry must send the same adminEmail.`,
+    );
   }
 
   // 1. Register the tenant, not yet live, with its default config.
@@ -136,10 +190,12 @@ export async function provisionTenant(
         update: {},
       });
     }
-    const found = await tx.user.findUnique({
-      where: { tenantId_email: { tenantId: input.id, email: input.adminEmail } },
-      select: { id: true, email: true, name: true },
-    });
+    const found =
+      firstAdmin?.user ??
+      (await tx.user.findUnique({
+        where: { tenantId_email: { tenantId: input.id, email: input.adminEmail } },
+        select: { id: true, email: true, name: true },
+      }));
     const user =
       found ??
       (await tx.user.create({
@@ -157,7 +213,8 @@ export async function provisionTenant(
       create: { tenantId: input.id, userId: user.id, roleName: TENANT_ADMIN_ROLE },
       update: {},
     });
-    if (!found) {
+    // This row is what names the first admin to every later call.
+    if (!firstAdmin) {
       await recordTenantAudit(tx, input.id, {
         actorId,
         action: "tenant.provision",

@@ -9,9 +9,37 @@ import type { UpdateTenantConfigInput } from "./tenant-types.js";
 /** Largest JSON document a tenant may store, in bytes. */
 const MAX_DOCUMENT_BYTES = 16_384;
 
+/** Deepest nesting of objects and arrays a document may have; the document itself is 1. */
+const MAX_DOCUMENT_DEPTH = 16;
+
+/**
+ * True when objects and arrays in `value` nest deeper than `limit`. Walks
+ * with a stack of its own, never recursion: a request body may nest
+ * documents thousands deep, past what the call stack (and JSON.stringify)
+ * can hold. Stops at the first container past the limit.
+ */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: { node: unknown; depth: number }[] = [{ node: value, depth: 1 }];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const { node, depth } = item;
+    if (node === null || typeof node !== "object") continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) pending.push({ node: child, depth: depth + 1 });
+  }
+
+  return false;
+}
+
 function requireDocument(field: string, value: unknown): Prisma.InputJsonObject {
   if (!value || typeof value !== "object" || Array.isArray(value)) {
     throw badInput(field, `${field} must be a JSON object.`);
+  }
+  // Depth first: only a document of bounded depth is safe to stringify.
+  if (nestsDeeperThan(value, MAX_DOCUMENT_DEPTH)) {
+    throw badInput(
+      field,
+      `${field} may nest objects and arrays at most ${MAX_DOCUMENT_DEPTH} levels deep.`,
+    );
   }
   if (Buffer.byteLength(JSON.stringify(value)) > MAX_DOCUMENT_BYTES) {
     throw badInput(field, `${field} must be at most ${MAX_DOCUMENT_BYTES} bytes of JSON.`);
