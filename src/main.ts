@@ -7,12 +7,20 @@ import { createGateway } from "./server/gateway.js";
 import { TENANT_ADMIN_ROLE } from "./rbac/permissions.js";
 
 /** Prints what a developer needs to start exploring: URLs and tokens. */
-async function printWelcome(config: GatewayConfig, url: string, users: SeededUser[]): Promise<void> {
+async function printWelcome(
+  config: GatewayConfig,
+  url: string,
+  users: SeededUser[],
+): Promise<void> {
   const sign = (claims: { sub: string; tid?: string; roles?: string[] }) =>
-    issueDevelopmentToken(config.jwt.secret, { ...claims, expiresIn: "12h" }, {
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
-    });
+    issueDevelopmentToken(
+      config.jwt.secret,
+      { ...claims, expiresIn: "12h" },
+      {
+        issuer: config.jwt.issuer,
+        audience: config.jwt.audience,
+      },
+    );
   const pick = (tenantId: string, test: (u: SeededUser) => boolean) =>
     users.find((u) => u.tenantId === tenantId && test(u));
 
@@ -25,9 +33,20 @@ async function printWelcome(config: GatewayConfig, url: string, users: SeededUse
     "",
     "Development tokens (send as 'Authorization: Bearer <token>' with 'X-Tenant-ID: acme'):",
   ];
-  if (admin) lines.push(`  acme tenant admin (${admin.email}):`, `    ${await sign({ sub: admin.userId, tid: "acme" })}`);
-  if (member) lines.push(`  acme member (${member.email}):`, `    ${await sign({ sub: member.userId, tid: "acme" })}`);
-  lines.push("  global admin (no tenant; name one with X-Tenant-ID):", `    ${await sign({ sub: "platform-admin", roles: ["global_admin"] })}`);
+  if (admin)
+    lines.push(
+      `  acme tenant admin (${admin.email}):`,
+      `    ${await sign({ sub: admin.userId, tid: "acme" })}`,
+    );
+  if (member)
+    lines.push(
+      `  acme member (${member.email}):`,
+      `    ${await sign({ sub: member.userId, tid: "acme" })}`,
+    );
+  lines.push(
+    "  global admin (no tenant; name one with X-Tenant-ID):",
+    `    ${await sign({ sub: "platform-admin", roles: ["global_admin"] })}`,
+  );
   lines.push("", "More: npm run token -- --tenant acme --user <user id>", "");
   process.stdout.write(`${lines.join("\n")}\n`);
 }
@@ -39,8 +58,14 @@ async function main(logger: Logger, config: GatewayConfig): Promise<void> {
   if (config.usingDevelopmentEncryptionKey) {
     logger.warn("ENCRYPTION_KEY is not set: using the development key.");
   }
-  if (!config.databaseUrl) logger.info({ dataDir: config.dataDir }, "no DATABASE_URL: using embedded PGlite");
+  if (!config.databaseUrl)
+    logger.info({ dataDir: config.dataDir }, "no DATABASE_URL: using embedded PGlite");
   if (!config.redisUrl) logger.info("no REDIS_URL: using an in-memory cache");
+  if (config.production && !config.metricsToken) {
+    logger.warn(
+      "METRICS_TOKEN is not set: /metrics is open and its series name every active tenant.",
+    );
+  }
 
   const gateway = await createGateway({ config, logger });
   const seeded = config.seedDemo ? await seedDemoTenants(gateway.database) : [];

@@ -143,6 +143,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // (repeated fields are compared pairwise), so huge documents stop at
     // the parser, before validation starts.
     parseOptions: { maxTokens: config.queryMaxTokens },
+    // Clients send whole documents; automatic persisted queries would add
+    // a cache keyed by client input and error paths of their own.
+    persistedQueries: false,
     includeStacktraceInErrorResponses: !config.production,
     formatError: createErrorFormatter({ production: config.production, logger }),
     plugins: [

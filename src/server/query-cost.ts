@@ -37,13 +37,20 @@ export function createQueryCostPlugin(maxCost: number): ApolloServerPlugin {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request }) {
-          const cost = getComplexity({
-            schema,
-            query: document,
-            variables: request.variables,
-            operationName: request.operationName,
-            estimators: [estimateFieldCost],
-          });
+          let cost: number;
+          try {
+            cost = getComplexity({
+              schema,
+              query: document,
+              variables: request.variables,
+              operationName: request.operationName,
+              estimators: [estimateFieldCost],
+            });
+          } catch (error) {
+            // getComplexity coerces the variables itself, so a variable of
+            // the wrong type fails here first, as an error without a code.
+            throw new GatewayError("BAD_USER_INPUT", (error as Error).message);
+          }
           if (cost > maxCost) {
             throw new GatewayError(
               "BAD_USER_INPUT",

@@ -41,11 +41,27 @@ function requireDocument(field: string, value: unknown): Prisma.InputJsonObject 
       `${field} may nest objects and arrays at most ${MAX_DOCUMENT_DEPTH} levels deep.`,
     );
   }
-  if (Buffer.byteLength(JSON.stringify(value)) > MAX_DOCUMENT_BYTES) {
+  const text = JSON.stringify(value);
+  if (Buffer.byteLength(text) > MAX_DOCUMENT_BYTES) {
     throw badInput(field, `${field} must be at most ${MAX_DOCUMENT_BYTES} bytes of JSON.`);
+  }
+  if (hasUnstorableEscape(text)) {
+    throw badInput(field, `${field} holds a NUL character or a broken Unicode surrogate.`);
   }
 
   return value as Prisma.InputJsonObject;
+}
+
+/**
+ * True when `text` (JSON) escapes a NUL or a surrogate that has no partner:
+ * PostgreSQL's jsonb refuses both. The escape must follow an odd run of
+ * backslashes, or it is a user's literal backslash followed by "u0000".
+ */
+function hasUnstorableEscape(text: string): boolean {
+  if (/(?<!\\)(?:\\\\)*\\u0000/.test(text)) return true;
+  // Paired surrogates are written as characters, not escapes, by
+  // JSON.stringify; an escaped one is therefore always unpaired.
+  return /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i.test(text);
 }
 
 function requireStringList(field: string, value: unknown): void {
