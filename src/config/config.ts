@@ -49,7 +49,7 @@ export interface GatewayConfig {
   readonly seedDemo: boolean;
   /** Bearer token `/metrics` requires; unset leaves it open (default in development). */
   readonly metricsToken: string | undefined;
-  /** Highest estimated cost (objects resolved) of one operation (default 25,000). */
+  /** Highest estimated cost (objects resolved) of one operation (default 50,000). */
   readonly queryMaxCost: number;
 }
 
@@ -168,6 +168,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     metricsToken: env.METRICS_TOKEN || undefined,
     queryMaxDepth: parseInteger(env, "QUERY_MAX_DEPTH", 12, 2, 100),
     queryMaxTokens: parseInteger(env, "QUERY_MAX_TOKENS", 5_000, 100, 1_000_000),
-    queryMaxCost: parseInteger(env, "QUERY_MAX_COST", 25_000, 10, 100_000_000),
+    queryMaxCost: parseInteger(env, "QUERY_MAX_COST", 50_000, 10, 100_000_000),
   });
 }

@@ -8,9 +8,10 @@ export const ASSUMED_LIST_SIZE = 10;
 
 /**
  * Estimates how many objects a field makes the gateway resolve. One item
- * costs 1 when it is an object (0 for a scalar) plus its children. A paged
- * field holds `first` items (its `edges` are those items, counted once); any
- * other list is assumed to hold {@link ASSUMED_LIST_SIZE}.
+ * costs 1 when it is an object (0 for a scalar) plus its children. A list
+ * with `first` (given or defaulted) holds that many; a paged field's `first`
+ * counts its edges, which are then not counted again; any other list is
+ * assumed to hold {@link ASSUMED_LIST_SIZE}.
  */
 export function estimateFieldCost({
   type,
@@ -20,7 +21,8 @@ export function estimateFieldCost({
 }: ComplexityEstimatorArgs): number {
   const returned = getNullableType(field.type);
   const item = (isCompositeType(getNamedType(returned)) ? 1 : 0) + childComplexity;
-  if (typeof args.first === "number") return 1 + Math.max(args.first, 1) * childComplexity;
+  const first = typeof args.first === "number" ? Math.max(args.first, 1) : undefined;
+  if (first !== undefined) return isListType(returned) ? first * item : 1 + first * childComplexity;
   if (!isListType(returned)) return item;
   if (type.name.endsWith("Connection") && field.name === "edges") return item;
 

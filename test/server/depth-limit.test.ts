@@ -15,7 +15,10 @@ describe("the query depth limit", () => {
   let token: string;
 
   beforeAll(async () => {
-    gw = await startTestGateway("depth", { env: { QUERY_MAX_DEPTH: "8" } });
+    gw = await startTestGateway("depth", {
+      // Only depth is under test here; the cost limit has its own file.
+      env: { QUERY_MAX_DEPTH: "8", QUERY_MAX_COST: "100000000" },
+    });
     tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("depth"));
     token = await gw.tokenFor(tenant.tenantId, tenant.users.orgOwner);
   });

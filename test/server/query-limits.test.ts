@@ -44,8 +44,8 @@ describe("limits on what one operation may cost", () => {
 
     expect(res.status).toBe(400);
     expect(codesOf(res)).toEqual(["BAD_USER_INPUT"]);
-    expect(res.body.errors?.[0]?.message).toMatch(/limit is 25000/);
-    expect(res.body.errors?.[0]?.extensions?.cost).toBeGreaterThan(25_000);
+    expect(res.body.errors?.[0]?.message).toMatch(/limit is 50000/);
+    expect(res.body.errors?.[0]?.extensions?.cost).toBeGreaterThan(50_000);
     expect(res.body.data).toBeUndefined();
     // Only the context's own lookups (tenant, caller) ran; no resolver did.
     const contextOnly = statements.count - before;
@@ -55,7 +55,7 @@ describe("limits on what one operation may cost", () => {
   });
 
   it("prices a paged field by the `first` its variables ask for", async () => {
-    const limited = await startTestGateway("limits-cost", { env: { QUERY_MAX_COST: "500" } });
+    const limited = await startTestGateway("limits-cost", { env: { QUERY_MAX_COST: "1000" } });
     try {
       const other = await seedTenantFixture(limited.gateway.database, uniqueTenantId("limits-c"));
       const memberToken = await limited.tokenFor(other.tenantId, other.users.member);
@@ -66,10 +66,11 @@ describe("limits on what one operation may cost", () => {
           variables: { first },
         });
 
-      // One challenge edge costs 1 + (1 + 10 × (1 + 1 + 10 × 1)) = 122 by
-      // the estimate, plus 1 for the page: 489 for four, 611 for five.
-      expect(codesOf(await ask(4))).toEqual([]);
-      expect(codesOf(await ask(5))).toEqual(["BAD_USER_INPUT"]);
+      // One challenge edge costs 1 + (1 + 20 × (1 + 1 + 20 × 1)) = 442 by the
+      // estimate (submissions and organizations default to 20), plus 1 for
+      // the page: 885 for two, 1327 for three.
+      expect(codesOf(await ask(2))).toEqual([]);
+      expect(codesOf(await ask(3))).toEqual(["BAD_USER_INPUT"]);
     } finally {
       await limited.stop();
     }

@@ -1,5 +1,6 @@
 import type { TenantClient } from "../../data/index.js";
 import { createEntityLoader, type LoaderSource } from "../../loaders/index.js";
+import { NESTED_LIST_MAX } from "../common/nested-list.js";
 import type { ChallengeRecord, SubmissionRecord } from "./challenge-types.js";
 
 /** Cache service name: `ogc:{tenant}:challenges:…`. */
@@ -27,16 +28,21 @@ export function createChallengeLoaders(db: TenantClient, source: LoaderSource) {
       },
     }),
 
+    // The first NESTED_LIST_MAX submissions of each challenge, in one query.
     challengeSubmissions: createEntityLoader<SubmissionRecord[]>(source, {
       service: CHALLENGES_SERVICE,
       entity: "challenge-submissions",
       missing: [],
       fetch: async (challengeIds) => {
-        const rows = await db.submission.findMany({
-          where: { tenantId: db.tenantId, challengeId: { in: [...challengeIds] } },
-          select: SUBMISSION_SELECT,
-          orderBy: { id: "asc" },
-        });
+        const rows = await db.$queryRaw<SubmissionRecord[]>`
+          SELECT id, "challengeId", "authorId", score FROM (
+            SELECT id, "challengeId", "authorId", score,
+                   row_number() OVER (PARTITION BY "challengeId" ORDER BY id) AS position
+            FROM "Submission"
+            WHERE "tenantId" = ${db.tenantId} AND "challengeId" = ANY(${[...challengeIds]})
+          ) ranked
+          WHERE position <= ${NESTED_LIST_MAX}
+          ORDER BY "challengeId", id`;
         const byChallenge = new Map<string, SubmissionRecord[]>();
         for (const row of rows) {
           const list = byChallenge.get(row.challengeId) ?? [];

@@ -11,6 +11,7 @@ import {
   Root,
 } from "type-graphql";
 import { requireScope, type GatewayContext } from "../../context/gateway-context.js";
+import { nestedListSize } from "../common/nested-list.js";
 import { parsePageRequest, toConnection } from "../common/pagination.js";
 import { UserType } from "../identity/identity-types.js";
 import { loadUserOrFail } from "../identity/identity-resolver.js";
@@ -57,9 +58,16 @@ export class ChallengeResolver {
     return challenges.submitToChallenge(requireScope(ctx), ctx, challengeId, score);
   }
 
-  @FieldResolver(() => [SubmissionType])
-  async submissions(@Root() challenge: ChallengeRecord, @Ctx() ctx: GatewayContext) {
-    return requireScope(ctx).loaders.challengeSubmissions.load(challenge.id);
+  @FieldResolver(() => [SubmissionType], { description: "The first submissions, oldest first." })
+  async submissions(
+    @Root() challenge: ChallengeRecord,
+    @Ctx() ctx: GatewayContext,
+    @Arg("first", () => Int, { defaultValue: 20, description: "At most 100." }) first: number,
+  ) {
+    const size = nestedListSize(first);
+    const submissions = await requireScope(ctx).loaders.challengeSubmissions.load(challenge.id);
+
+    return submissions.slice(0, size);
   }
 }
 

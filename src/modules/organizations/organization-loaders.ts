@@ -1,5 +1,6 @@
 import type { TenantClient } from "../../data/index.js";
 import { createEntityLoader, type LoaderSource } from "../../loaders/index.js";
+import { NESTED_LIST_MAX } from "../common/nested-list.js";
 import type {
   MemberRecord,
   OrganizationRecord,
@@ -20,6 +21,8 @@ function groupBy<T, K extends string>(rows: T[], key: (row: T) => K): Map<K, T[]
   return groups;
 }
 
+// Memberships are read with a window query so that each organization (or
+// user) brings at most NESTED_LIST_MAX rows, however large it grows.
 export function createOrganizationLoaders(db: TenantClient, source: LoaderSource) {
   return {
     organization: createEntityLoader<OrganizationRecord | null>(source, {
@@ -40,11 +43,15 @@ export function createOrganizationLoaders(db: TenantClient, source: LoaderSource
       entity: "organization-members",
       missing: [],
       fetch: async (organizationIds) => {
-        const rows = await db.membership.findMany({
-          where: { tenantId: db.tenantId, organizationId: { in: [...organizationIds] } },
-          select: { organizationId: true, userId: true, role: true },
-          orderBy: { createdAt: "asc" },
-        });
+        const rows = await db.$queryRaw<(MemberRecord & { organizationId: string })[]>`
+          SELECT "organizationId", "userId", role::text AS role FROM (
+            SELECT "organizationId", "userId", role, "createdAt",
+                   row_number() OVER (PARTITION BY "organizationId" ORDER BY "createdAt", "userId") AS position
+            FROM "Membership"
+            WHERE "tenantId" = ${db.tenantId} AND "organizationId" = ANY(${[...organizationIds]})
+          ) ranked
+          WHERE position <= ${NESTED_LIST_MAX}
+          ORDER BY "organizationId", "createdAt", "userId"`;
         const groups = groupBy(rows, (row) => row.organizationId);
         return new Map(
           [...groups].map(([id, list]) => [id, list.map(({ userId, role }) => ({ userId, role }))]),
@@ -57,11 +64,15 @@ export function createOrganizationLoaders(db: TenantClient, source: LoaderSource
       entity: "user-memberships",
       missing: [],
       fetch: async (userIds) => {
-        const rows = await db.membership.findMany({
-          where: { tenantId: db.tenantId, userId: { in: [...userIds] } },
-          select: { organizationId: true, userId: true, role: true },
-          orderBy: { createdAt: "asc" },
-        });
+        const rows = await db.$queryRaw<(UserMembershipRecord & { userId: string })[]>`
+          SELECT "organizationId", "userId", role::text AS role FROM (
+            SELECT "organizationId", "userId", role, "createdAt",
+                   row_number() OVER (PARTITION BY "userId" ORDER BY "createdAt", "organizationId") AS position
+            FROM "Membership"
+            WHERE "tenantId" = ${db.tenantId} AND "userId" = ANY(${[...userIds]})
+          ) ranked
+          WHERE position <= ${NESTED_LIST_MAX}
+          ORDER BY "userId", "createdAt", "organizationId"`;
         const groups = groupBy(rows, (row) => row.userId);
         return new Map(
           [...groups].map(([id, list]) => [

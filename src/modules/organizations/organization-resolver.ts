@@ -1,6 +1,7 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { requireScope, type GatewayContext } from "../../context/gateway-context.js";
 import { notFound } from "../../errors/index.js";
+import { nestedListSize } from "../common/nested-list.js";
 import { UserType, type UserRecord } from "../identity/identity-types.js";
 import * as organizations from "./organization-service.js";
 import {
@@ -41,9 +42,16 @@ export class OrganizationResolver {
     return organizations.addMember(requireScope(ctx), ctx, organizationId, userId, role);
   }
 
-  @FieldResolver(() => [MembershipType])
-  async members(@Root() organization: OrganizationRecord, @Ctx() ctx: GatewayContext) {
-    return requireScope(ctx).loaders.organizationMembers.load(organization.id);
+  @FieldResolver(() => [MembershipType], { description: "The first members, earliest first." })
+  async members(
+    @Root() organization: OrganizationRecord,
+    @Ctx() ctx: GatewayContext,
+    @Arg("first", () => Int, { defaultValue: 50, description: "At most 100." }) first: number,
+  ) {
+    const size = nestedListSize(first);
+    const members = await requireScope(ctx).loaders.organizationMembers.load(organization.id);
+
+    return members.slice(0, size);
   }
 }
 
@@ -60,14 +68,19 @@ export class MembershipResolver {
 
 @Resolver(() => UserType)
 export class UserOrganizationsResolver {
-  @FieldResolver(() => [OrganizationType])
-  async organizations(@Root() user: UserRecord, @Ctx() ctx: GatewayContext) {
-    if (user.knownAccess?.organizationIds.length === 0) return [];
+  @FieldResolver(() => [OrganizationType], { description: "The first organizations joined." })
+  async organizations(
+    @Root() user: UserRecord,
+    @Ctx() ctx: GatewayContext,
+    @Arg("first", () => Int, { defaultValue: 20, description: "At most 100." }) first: number,
+  ) {
+    const size = nestedListSize(first);
+    if (user.knownAccess?.organizationIds.length === 0 || size === 0) return [];
     const { loaders } = requireScope(ctx);
     const ids = user.knownAccess
       ? user.knownAccess.organizationIds
       : (await loaders.userMemberships.load(user.id)).map((m) => m.organizationId);
-    const found = await loaders.organization.loadMany(ids);
+    const found = await loaders.organization.loadMany(ids.slice(0, size));
 
     return found.filter((org): org is OrganizationRecord => !!org && !(org instanceof Error));
   }

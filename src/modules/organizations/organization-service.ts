@@ -109,8 +109,14 @@ export async function addMember(
   // Admins manage members; making someone an owner, or changing an
   // owner's role, takes an owner.
   const mine = await managingRole(scope, caller.access, organizationId);
-  const members = await scope.loaders.organizationMembers.load(organizationId);
-  const current = members.find((member) => member.userId === userId)?.role;
+  // Read directly: the members loader holds only the first page of them.
+  const existing = await scope.db.membership.findUnique({
+    where: {
+      tenantId_organizationId_userId: { tenantId: scope.tenant.id, organizationId, userId },
+    },
+    select: { role: true },
+  });
+  const current = existing?.role;
   const touchesOwner = role === MembershipRole.OWNER || current === MembershipRole.OWNER;
   if (touchesOwner && mine !== MembershipRole.OWNER) {
     throw forbidden("Only an owner of the organization can add or change an owner.");
