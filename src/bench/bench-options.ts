@@ -17,7 +17,7 @@ export interface BenchOptions {
   readonly concurrency: number;
   /** Measured requests in every pass (`BENCH_REQUESTS`, default 400). */
   readonly requests: number;
-  /** Unmeasured requests before a gateway's passes (`BENCH_WARMUP`, default 50). */
+  /** Unmeasured requests before a gateway's passes (`BENCH_WARMUP`, default 20). */
   readonly warmup: number;
   /**
    * Level of the gateways' logs, written to standard error (`BENCH_LOG_LEVEL`, default
@@ -94,7 +94,7 @@ export function loadBenchOptions(env: Env = process.env): BenchOptions {
     redisUrl: parseLoopbackUrl(env, "REDIS_URL", "redis://127.0.0.1:6379", ["redis:"]),
     concurrency: parseCount(env, "BENCH_CONCURRENCY", 16, 256),
     requests: parseCount(env, "BENCH_REQUESTS", 400, 100_000),
-    warmup: parseCount(env, "BENCH_WARMUP", 50, 10_000),
+    warmup: parseCount(env, "BENCH_WARMUP", 20, 10_000),
     logLevel: parseLogLevel(env),
   });
 }

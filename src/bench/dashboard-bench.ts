@@ -262,16 +262,23 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  // Ctrl-C stops handing out requests; the cleanup still runs. A second one kills at once.
+  // Ctrl-C or SIGTERM stops handing out requests, and the cleanup still runs. The listener
+  // stays for the whole run: Apollo Server also listens outside NODE_ENV=test, stops the
+  // gateway, then raises the signal again, which would otherwise end the process before
+  // the database is dropped.
   const abort = new AbortController();
   const stop = () => abort.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   try {
     const report = await benchmark(options, abort.signal);
     process.stdout.write(formatReport(report));
 
     return report.wrong.length > 0 ? 1 : 0;
+  } catch (error) {
+    if (!abort.signal.aborted) throw error;
+    progress("interrupted; the database and the tenant's cache keys are removed");
+    return 130;
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);

@@ -22,6 +22,11 @@ export interface GraphQLClientOptions {
   token: string;
   /** Connections kept open: the concurrency, so no request waits for a socket. */
   maxSockets: number;
+  /**
+   * Longest wait for one answer (ms, default 5 minutes, far above the slowest naive request
+   * seen), so a request that hangs fails instead of holding the run forever.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -29,6 +34,7 @@ export interface GraphQLClientOptions {
  * as little as it can of the CPU it shares with the gateway in this process.
  */
 export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClient {
+  const timeoutMs = options.timeoutMs ?? 300_000;
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
   const payload = Buffer.from(JSON.stringify({ query: options.query }));
   const headers = {
@@ -56,6 +62,9 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
             );
           }
         });
+      });
+      request.setTimeout(timeoutMs, () => {
+        request.destroy(new Error(`No answer within ${timeoutMs} ms.`));
       });
       request.on("error", reject);
       request.end(payload);

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Gateway } from "../server/gateway.js";
 import { drive, percentile, type DriveFailure, type DriveOptions } from "./load-driver.js";
 
@@ -22,6 +23,11 @@ export interface PassResult {
    * in-process client that sends and checks the requests.
    */
   cpuMs: number;
+  /**
+   * The 99th percentile of event-loop delay during the pass (ms). Past the cache timeout,
+   * answers from Redis that were already on their way arrive too late and count as misses.
+   */
+  loopDelayP99Ms: number;
   failures: DriveFailure[];
 }
 
@@ -55,9 +61,12 @@ export async function measurePass(
   task: (index: number) => Promise<void>,
   options: PassOptions,
 ): Promise<PassResult> {
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const before = readCounters(gateway);
   const result = await drive(task, options);
   const after = readCounters(gateway);
+  loopDelay.disable();
   if (options.signal?.aborted) throw new Error(`Pass "${options.label}" was interrupted.`);
 
   const perRequest = (delta: number) => (result.completed > 0 ? delta / result.completed : 0);
@@ -77,6 +86,8 @@ export async function measurePass(
     hitRate: lookups > 0 ? hits / lookups : Number.NaN,
     cacheErrors: after.errors - before.errors,
     cpuMs: perRequest(after.cpuMs - before.cpuMs),
+    // The histogram counts in nanoseconds.
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     failures: result.failures,
   };
 }

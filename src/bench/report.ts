@@ -51,8 +51,12 @@ function percent(share: number): string {
   return Number.isFinite(share) ? `${(share * 100).toFixed(0)}%` : "n/a";
 }
 
+/** `naive / batched`, with enough digits to tell a small ratio from zero. */
 function ratio(naive: number, batched: number): string {
-  return batched > 0 && Number.isFinite(naive / batched) ? `${fixed(naive / batched, 1)}x` : "n/a";
+  const value = naive / batched;
+  if (!(batched > 0) || !Number.isFinite(value)) return "n/a";
+
+  return `${value >= 10 ? value.toFixed(0) : value >= 1 ? value.toFixed(1) : value.toPrecision(2)}x`;
 }
 
 function labelled(pairs: [string, string][]): string {
@@ -61,7 +65,7 @@ function labelled(pairs: [string, string][]): string {
   return pairs.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join("\n");
 }
 
-function passRow(pass: PassResult): string[] {
+function timingRow(pass: PassResult): string[] {
   return [
     pass.label,
     String(pass.concurrency),
@@ -69,12 +73,19 @@ function passRow(pass: PassResult): string[] {
     fixed(pass.requestsPerSecond, 1),
     fixed(pass.p50Ms, 1),
     fixed(pass.p99Ms, 1),
+    fixed(pass.cpuMs, 1),
+    fixed(pass.loopDelayP99Ms, 1),
+    String(pass.failures.length),
+  ];
+}
+
+function workRow(pass: PassResult): string[] {
+  return [
+    pass.label,
     fixed(pass.statements, 1),
     fixed(pass.roundTrips, 1),
     percent(pass.hitRate),
     String(pass.cacheErrors),
-    fixed(pass.cpuMs, 1),
-    String(pass.failures.length),
   ];
 }
 
@@ -86,6 +97,67 @@ function singleRow(label: string, single: SingleRequest): string[] {
     String(single.roundTrips),
     single.right ? "right" : "WRONG",
   ];
+}
+
+const PASS_NOTES = [
+  "* The cold pass clears the tenant's cache before each request, so it runs one request",
+  "  at a time: clearing between concurrent requests would empty the cache under requests",
+  "  already running. Its req/s is 1000 / mean latency, with the time spent clearing left",
+  "  out, and its SCAN/UNLINK round trips are not counted.",
+  "CPU ms/req: this process (the gateway plus the in-process client) per request.",
+  "loop delay: event-loop delay p99 during the pass; past the cache timeout, Redis answers",
+  "  already on their way arrive too late and count as misses.",
+  "hits: share of cache lookups found. cache errors: cache calls that failed or passed the",
+  "  cache timeout in the pass (each sends the loader to the database instead).",
+];
+
+function formatPasses(passes: PassResult[]): string {
+  const timing = formatTable(
+    [
+      "mode",
+      "conc.",
+      "requests",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "CPU ms/req",
+      "loop delay ms",
+      "wrong",
+    ],
+    passes.map(timingRow),
+  );
+  const work = formatTable(
+    ["mode", "SQL statements/req", "cache round trips/req", "hits", "cache errors"],
+    passes.map(workRow),
+  );
+
+  return [
+    `Passes: time\n${timing}`,
+    `Passes: work per request\n${work}`,
+    PASS_NOTES.map((line) => `  ${line}`).join("\n"),
+  ].join("\n\n");
+}
+
+function formatRatios(cold: PassResult, warm: PassResult, naive: PassResult): string {
+  const row = (figure: string, pick: (pass: PassResult) => number) => [
+    figure,
+    ratio(pick(naive), pick(warm)),
+    ratio(pick(naive), pick(cold)),
+  ];
+  const table = formatTable(
+    ["figure", `vs warm (both conc. ${naive.concurrency})`, `vs cold (conc. ${cold.concurrency})`],
+    [
+      row("SQL statements per request", (pass) => pass.statements),
+      row("p50 latency", (pass) => pass.p50Ms),
+      row("p99 latency", (pass) => pass.p99Ms),
+      row("throughput (req/s)", (pass) => pass.requestsPerSecond),
+    ],
+  );
+
+  return (
+    `Naive / batched\n${table}\n\n` +
+    "  Latency and throughput against the cold pass compare different concurrency."
+  );
 }
 
 /** The report as text, ready for standard output. */
@@ -104,55 +176,27 @@ export function formatReport(report: BenchReport): string {
           singleRow("naive, none", report.single.naive),
         ],
       ),
-    "Passes\n" +
-      formatTable(
-        [
-          "mode",
-          "conc.",
-          "requests",
-          "req/s",
-          "p50 ms",
-          "p99 ms",
-          "SQL/req",
-          "cache RT/req",
-          "wrong",
-        ],
-        [passRow({ ...cold, label: `${cold.label} *` }), passRow(warm), passRow(naive)],
-      ) +
-      "\n\n  * The cold pass clears the tenant's cache before each request, so it runs one\n" +
-      "    request at a time: clearing between concurrent requests would empty the cache\n" +
-      "    under requests already running. Its req/s is 1000 / mean latency, with the time\n" +
-      "    spent clearing left out, and its SCAN/UNLINK round trips are not counted.\n" +
-      "  hits: share of cache lookups found. cache errors: cache calls that failed or passed\n" +
-      "  the cache timeout in the pass (each makes the loader go to the database instead).\n" +
-      "  CPU ms/req: this process (gateway plus the in-process client) per request.",
-    "Naive / batched\n" +
-      formatTable(
-        [
-          "figure",
-          `vs warm (both conc. ${naive.concurrency})`,
-          `vs cold (conc. ${cold.concurrency})`,
-        ],
-        [
-          [
-            "SQL statements per request",
-            ratio(naive.statements, warm.statements),
-            ratio(naive.statements, cold.statements),
-          ],
-          ["p50 latency", ratio(naive.p50Ms, warm.p50Ms), ratio(naive.p50Ms, cold.p50Ms)],
-          ["p99 latency", ratio(naive.p99Ms, warm.p99Ms), ratio(naive.p99Ms, cold.p99Ms)],
-          [
-            "throughput (req/s)",
-            ratio(naive.requestsPerSecond, warm.requestsPerSecond),
-            ratio(naive.requestsPerSecond, cold.requestsPerSecond),
-          ],
-        ],
-      ) +
-      "\n\n  Latency against the cold pass compares different concurrency; read it with care.",
+    formatPasses([{ ...cold, label: `${cold.label} *` }, warm, naive]),
+    formatRatios(cold, warm, naive),
+    ...cacheWarnings([cold, warm]),
     formatWrong(report.wrong),
   ];
 
   return `${sections.join("\n\n")}\n`;
+}
+
+/** A pass whose cache calls failed did not measure the cache it names; say so. */
+function cacheWarnings(passes: PassResult[]): string[] {
+  return passes
+    .filter((pass) => pass.cacheErrors > 0)
+    .map((pass) =>
+      [
+        `Warning: in "${pass.label}", ${pass.cacheErrors} cache calls failed or passed the`,
+        `  cache timeout (hits ${percent(pass.hitRate)}, event-loop delay p99 ` +
+          `${fixed(pass.loopDelayP99Ms, 0)} ms).`,
+        "  Those lookups went to the database, so this pass mixes cache and database reads.",
+      ].join("\n"),
+    );
 }
 
 function formatWrong(wrong: BenchReport["wrong"]): string {
