@@ -17,6 +17,11 @@ export interface BenchOptions {
   readonly concurrency: number;
   /** Measured requests in every pass (`BENCH_REQUESTS`, default 400). */
   readonly requests: number;
+  /**
+   * Measured requests of the naive pass (`BENCH_NAIVE_REQUESTS`, default 40): each
+   * costs thousands of statements, and 400 of them took 25 minutes.
+   */
+  readonly naiveRequests: number;
   /** Unmeasured requests before a gateway's passes (`BENCH_WARMUP`, default 20). */
   readonly warmup: number;
   /**
@@ -94,6 +99,7 @@ export function loadBenchOptions(env: Env = process.env): BenchOptions {
     redisUrl: parseLoopbackUrl(env, "REDIS_URL", "redis://127.0.0.1:6379", ["redis:"]),
     concurrency: parseCount(env, "BENCH_CONCURRENCY", 16, 256),
     requests: parseCount(env, "BENCH_REQUESTS", 400, 100_000),
+    naiveRequests: parseCount(env, "BENCH_NAIVE_REQUESTS", 40, 100_000),
     warmup: parseCount(env, "BENCH_WARMUP", 20, 10_000),
     logLevel: parseLogLevel(env),
   });

@@ -181,17 +181,19 @@ async function measureBatched(run: Run, volume: SeededVolume, bench: BenchGatewa
 async function measureNaive(run: Run, volume: SeededVolume, bench: BenchGateway) {
   const { task, close } = await createDashboardTask(run, bench, volume);
   try {
-    progress(`naive gateway: warming up (${run.options.warmup} requests)`);
-    await warmUp(run, task, "warm-up, naive");
+    // One warm-up request: naive requests are slow, and nothing is cached.
+    progress("naive gateway: warming up (1 request)");
+    await warmUp({ ...run, options: { ...run.options, warmup: 1 } }, task, "warm-up, naive");
 
     progress("naive gateway: single request");
     const alone = await single(run, bench, task, "single request, naive");
 
-    progress(`naive pass (${run.options.requests} requests, ${run.options.concurrency} at a time)`);
+    const requests = run.options.naiveRequests;
+    progress(`naive pass (${requests} requests, ${run.options.concurrency} at a time)`);
     const pass = await measurePass(bench.gateway, task, {
       label: "naive loaders",
       concurrency: run.options.concurrency,
-      requests: run.options.requests,
+      requests,
       signal: run.signal,
     });
 

@@ -47,6 +47,7 @@ export function describeParameters(facts: RunFacts): [string, string][] {
   return [
     ["concurrency", `${options.concurrency} (BENCH_CONCURRENCY)`],
     ["requests per pass", `${options.requests} (BENCH_REQUESTS)`],
+    ["naive pass requests", `${options.naiveRequests} (BENCH_NAIVE_REQUESTS)`],
     ["warm-up per gateway", `${options.warmup} (BENCH_WARMUP)`],
     ["tenant", `${volume.tenantId}, caller a plain member`],
     [

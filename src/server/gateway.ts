@@ -157,6 +157,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       createQueryCostPlugin(config.queryMaxCost),
     ],
     logger,
+    // main.ts owns shutdown; Apollo's own signal handlers would race it.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 
