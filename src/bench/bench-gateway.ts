@@ -5,6 +5,12 @@ import { pino } from "pino";
 import { createLogger } from "../logging/index.js";
 import { createGateway, type Gateway } from "../server/gateway.js";
 
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(
+    names.flatMap((name) => (env[name] ? [[name, env[name] as string]] : [])),
+  );
+}
+
 /** Secrets shared by every gateway of one run, so one token serves them all. */
 export interface BenchSecrets {
   readonly jwtSecret: string;
@@ -53,6 +59,8 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     ENCRYPTION_KEY: options.secrets.encryptionKey,
     HOST: "127.0.0.1",
     PORT: "0",
+    // The gateway's own cache settings may be tried from the environment.
+    ...pick(process.env, ["CACHE_TIMEOUT_MS", "CACHE_TTL_SECONDS", "DATABASE_POOL_MAX"]),
   });
   const gateway = await createGateway({
     config,

@@ -34,7 +34,7 @@ export interface GatewayConfig {
   readonly baseDomain: string;
   readonly encryptionKey: Buffer;
   readonly usingDevelopmentEncryptionKey: boolean;
-  /** Longest wait for one cache call before it counts as a miss (ms). */
+  /** Longest wait for one cache call before it counts as a miss (ms, default 500). */
   readonly cacheTimeoutMs: number;
   /** Seconds a cached entity lives. */
   readonly cacheTtlSeconds: number;
@@ -160,7 +160,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     baseDomain,
     encryptionKey: encryption.key,
     usingDevelopmentEncryptionKey: encryption.development,
-    cacheTimeoutMs: parseInteger(env, "CACHE_TIMEOUT_MS", 100, 1, 10_000),
+    cacheTimeoutMs: parseInteger(env, "CACHE_TIMEOUT_MS", 500, 1, 10_000),
     cacheTtlSeconds: parseInteger(env, "CACHE_TTL_SECONDS", 300, 1, 86_400),
     databasePoolMax: parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 500),
     logLevel: env.LOG_LEVEL || "info",
