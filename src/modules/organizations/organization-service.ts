@@ -106,24 +106,34 @@ export async function addMember(
   if (!organization) throw notFound("Organization");
   if (!user) throw notFound("User");
 
-  // Admins manage members; making someone an owner, or changing an
-  // owner's role, takes an owner.
-  const mine = await managingRole(scope, caller.access, organizationId);
-  // Read directly: the members loader holds only the first page of them.
-  const existing = await scope.db.membership.findUnique({
-    where: {
-      tenantId_organizationId_userId: { tenantId: scope.tenant.id, organizationId, userId },
-    },
-    select: { role: true },
-  });
-  const current = existing?.role;
-  const touchesOwner = role === MembershipRole.OWNER || current === MembershipRole.OWNER;
-  if (touchesOwner && mine !== MembershipRole.OWNER) {
-    throw forbidden("Only an owner of the organization can add or change an owner.");
-  }
-
   const tenantId = scope.tenant.id;
   await scope.db.transaction(async (tx) => {
+    // Admins manage members; making someone an owner, or changing an
+    // owner's role, takes an owner. Both roles are read under a row lock,
+    // in user id order, so a concurrent change of either cannot slip
+    // between this check and the write.
+    const ids = [...new Set([userId, caller.access.userId ?? userId])].sort();
+    const locked = await tx.$queryRaw<{ userId: string; role: MembershipRole }[]>`
+      SELECT "userId", role::text AS role FROM "Membership"
+      WHERE "tenantId" = ${tenantId} AND "organizationId" = ${organizationId}
+        AND "userId" = ANY(${ids})
+      ORDER BY "userId"
+      FOR UPDATE`;
+    const roleOf = (id: string | null) => locked.find((row) => row.userId === id)?.role ?? null;
+    const mine = hasPermission(caller.access, "organizations:write")
+      ? MembershipRole.OWNER
+      : roleOf(caller.access.userId);
+    const current = roleOf(userId);
+    if (mine !== MembershipRole.OWNER && mine !== MembershipRole.ADMIN) {
+      throw forbidden("Only owners and admins of the organization manage its members.");
+    }
+    if (
+      (role === MembershipRole.OWNER || current === MembershipRole.OWNER) &&
+      mine !== MembershipRole.OWNER
+    ) {
+      throw forbidden("Only an owner of the organization can add or change an owner.");
+    }
+
     // INSERT … ON CONFLICT DO NOTHING, then set the role of a row that was
     // there (or that a concurrent call inserted a moment ago). Prisma's
     // upsert is only atomic when it happens to compile to a native upsert,
