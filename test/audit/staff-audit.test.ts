@@ -45,3 +45,38 @@ describe("staff access to a tenant is on the record", () => {
     expect(await accessRows()).toHaveLength(before);
   });
 });
+
+describe("failed platform actions are on the record too", () => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    gw = await startTestGateway("failed-audit");
+  });
+  afterAll(() => gw?.stop());
+
+  it("writes a .failed row with the error code for a refused suspend and a bad provision", async () => {
+    const token = await gw.globalAdminToken();
+    const missing = uniqueTenantId("nosuch");
+    const suspend = await gw.request(`mutation { suspendTenant(id: "${missing}") { id } }`, {
+      token,
+    });
+    expect(suspend.body.errors?.[0]?.extensions?.code).toBe("TENANT_NOT_FOUND");
+    const provision = await gw.request(
+      `mutation { provisionTenant(input: { id: "Bad Id", name: "x", isolation: SHARED, adminEmail: "a@b.io" }) { tenant { id } } }`,
+      { token },
+    );
+    expect(provision.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+
+    const rows = await gw.gateway.database.control.platformAuditLog.findMany({
+      where: { action: { endsWith: ".failed" } },
+      orderBy: { id: "asc" },
+    });
+    expect(
+      rows.map((row) => [row.action, row.actorId, (row.detail as { code?: string }).code]),
+    ).toEqual([
+      ["tenant.suspend.failed", "platform:staff-1", "TENANT_NOT_FOUND"],
+      ["tenant.provision.failed", "platform:staff-1", "BAD_USER_INPUT"],
+    ]);
+    expect((rows[0]?.detail as { tenantId?: string }).tenantId).toBe(missing);
+  });
+});

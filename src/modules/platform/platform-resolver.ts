@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
-import { actorOf } from "../../audit/index.js";
+import { actorOf, recordPlatformAudit } from "../../audit/index.js";
+import { GatewayError } from "../../errors/index.js";
 import type { GatewayContext } from "../../context/gateway-context.js";
 import { TenantStatus } from "../../generated/prisma/enums.js";
 import { BUILT_IN_ROLES, TENANT_ADMIN_ROLE } from "../../rbac/permissions.js";
@@ -9,6 +10,32 @@ import { toTenantView } from "../tenants/tenant-view.js";
 import { ProvisionResultType, ProvisionTenantInput, TenantSummaryType } from "./platform-types.js";
 import { provisionTenant } from "./provisioning.js";
 import { listTenantSummaries, setTenantStatus } from "./tenant-admin-service.js";
+
+/**
+ * Runs a platform action; when it fails, a `<action>.failed` row with the
+ * error's code goes to the platform audit log before the error goes on, so
+ * refused and broken attempts are on the record as well as successes.
+ */
+async function auditFailures<T>(
+  ctx: GatewayContext,
+  action: string,
+  tenantId: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = error instanceof GatewayError ? error.code : "INTERNAL_SERVER_ERROR";
+    await recordPlatformAudit(ctx.platform.database.control, {
+      actorId: actorOf(ctx.principal),
+      action: `${action}.failed`,
+      // The id as given may be malformed; it is only recorded as detail.
+      tenantId: null,
+      detail: { requestId: ctx.requestId, tenantId: tenantId.slice(0, 64), code },
+    }).catch((err) => ctx.logger.error({ err }, "platform audit write failed"));
+    throw error;
+  }
+}
 
 @Resolver()
 export class PlatformResolver {
@@ -22,10 +49,8 @@ export class PlatformResolver {
     @Ctx() ctx: GatewayContext,
     @Arg("input", () => ProvisionTenantInput) input: ProvisionTenantInput,
   ) {
-    const outcome = await provisionTenant(
-      ctx.platform.database,
-      input,
-      actorOf(ctx.principal) ?? "unknown",
+    const outcome = await auditFailures(ctx, "tenant.provision", input.id, () =>
+      provisionTenant(ctx.platform.database, input, actorOf(ctx.principal) ?? "unknown"),
     );
     ctx.platform.registry.invalidate(outcome.tenantId);
     const tenant = await reloadTenant(ctx, outcome.tenantId);
@@ -46,11 +71,15 @@ export class PlatformResolver {
 
   @Mutation(() => TenantSummaryType, { description: "Global admin only." })
   async suspendTenant(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string) {
-    return setTenantStatus(ctx, id, TenantStatus.SUSPENDED);
+    return auditFailures(ctx, "tenant.suspend", id, () =>
+      setTenantStatus(ctx, id, TenantStatus.SUSPENDED),
+    );
   }
 
   @Mutation(() => TenantSummaryType, { description: "Global admin only." })
   async resumeTenant(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string) {
-    return setTenantStatus(ctx, id, TenantStatus.ACTIVE);
+    return auditFailures(ctx, "tenant.resume", id, () =>
+      setTenantStatus(ctx, id, TenantStatus.ACTIVE),
+    );
   }
 }
