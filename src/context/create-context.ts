@@ -75,9 +75,12 @@ async function accessOf(principal: Principal | null, scope: TenantScope | null):
   }
   if (!scope) return ANONYMOUS;
 
-  const user = await scope.loaders.user.load(principal.userId);
+  // Both reads start together: every request with a token pays for them.
+  const [user, { roles, permissions }] = await Promise.all([
+    scope.loaders.user.load(principal.userId),
+    scope.loaders.userAccess.load(principal.userId),
+  ]);
   if (!user) throw unauthenticated("Your account is not part of this organization.");
-  const { roles, permissions } = await scope.loaders.userAccess.load(user.id);
 
   return { userId: user.id, isGlobalAdmin: false, roles, permissions: new Set(permissions) };
 }

@@ -63,7 +63,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return options.url ? openPostgres(options.url, options) : openPglite(options);
 }
 
-function tenantClientCache(control: PrismaClient, rowSecurity: boolean) {
+function tenantClientCache(base: PrismaClient) {
   // One extended client per tenant: building one costs a little, and every
   // request of the tenant can share it because it holds no request state.
   const clients = new Map<string, TenantClient>();
@@ -71,7 +71,7 @@ function tenantClientCache(control: PrismaClient, rowSecurity: boolean) {
   return (tenantId: string): TenantClient => {
     let client = clients.get(tenantId);
     if (!client) {
-      client = createTenantClient(control, tenantId, { rowSecurity });
+      client = createTenantClient(base, tenantId);
       clients.set(tenantId, client);
     }
 
@@ -178,7 +178,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     kind: "postgres",
     control,
     statements,
-    forTenant: tenantClientCache(tenantBase, true),
+    forTenant: tenantClientCache(tenantBase),
     migrate: migrateControl,
     ping: async () => {
       await controlPool.query("SELECT 1");
@@ -210,7 +210,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     // PGlite has one connection and one (superuser) login, so tenant
     // statements switch role with SET ROLE. It is the embedded development
     // default only; production refuses to start without DATABASE_URL.
-    forTenant: tenantClientCache(control, true),
+    forTenant: tenantClientCache(control),
     migrate: migrateEmbedded,
     ping: async () => {
       await pglite.query("SELECT 1");

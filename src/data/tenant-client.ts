@@ -4,24 +4,14 @@ import type { Prisma } from "../generated/prisma/client.js";
 /** The database role tenant queries run as; it cannot bypass row-level security. */
 export const TENANT_DB_ROLE = "ogc_tenant";
 
-export interface TenantClientOptions {
-  /**
-   * Switch to {@link TENANT_DB_ROLE} for every statement. Off only where the
-   * role cannot exist (never on a real PostgreSQL).
-   */
-  rowSecurity: boolean;
-}
-
 /**
  * Builds the statement that binds a transaction to a tenant: the tenant id
  * that the row-level security policies compare with, and the role that is
  * subject to them. Both are transaction-local, so a pooled connection goes
  * back to the pool unbound.
  */
-function bindStatement(base: PrismaClient, tenantId: string, options: TenantClientOptions) {
-  return options.rowSecurity
-    ? base.$executeRaw`SELECT set_config('role', ${TENANT_DB_ROLE}, true), set_config('app.tenant_id', ${tenantId}, true)`
-    : base.$executeRaw`SELECT set_config('app.tenant_id', ${tenantId}, true)`;
+function bindStatement(executor: Pick<Prisma.TransactionClient, "$executeRaw">, tenantId: string) {
+  return executor.$executeRaw`SELECT set_config('role', ${TENANT_DB_ROLE}, true), set_config('app.tenant_id', ${tenantId}, true)`;
 }
 
 /**
@@ -34,19 +24,12 @@ function bindStatement(base: PrismaClient, tenantId: string, options: TenantClie
  * Do not call `$transaction` on the returned client: use `transaction(fn)`,
  * which binds the tenant once for the whole unit of work.
  */
-export function createTenantClient(
-  base: PrismaClient,
-  tenantId: string,
-  options: TenantClientOptions,
-) {
+export function createTenantClient(base: PrismaClient, tenantId: string) {
   return base.$extends({
     name: "tenant-bound",
     query: {
       async $allOperations({ args, query }) {
-        const [, result] = await base.$transaction([
-          bindStatement(base, tenantId, options),
-          query(args),
-        ]);
+        const [, result] = await base.$transaction([bindStatement(base, tenantId), query(args)]);
         return result;
       },
     },
@@ -63,9 +46,7 @@ export function createTenantClient(
       /** Runs `work` in one transaction bound to the tenant. */
       transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
         return base.$transaction(async (tx) => {
-          await (options.rowSecurity
-            ? tx.$executeRaw`SELECT set_config('role', ${TENANT_DB_ROLE}, true), set_config('app.tenant_id', ${tenantId}, true)`
-            : tx.$executeRaw`SELECT set_config('app.tenant_id', ${tenantId}, true)`);
+          await bindStatement(tx, tenantId);
           return work(tx);
         });
       },

@@ -1,5 +1,6 @@
 import type { TenantClient } from "../../data/index.js";
 import { createEntityLoader, type LoaderSource } from "../../loaders/index.js";
+import { groupBy } from "../common/group-by.js";
 import { NESTED_LIST_MAX } from "../common/nested-list.js";
 import type { ChallengeRecord, SubmissionRecord } from "./challenge-types.js";
 
@@ -43,13 +44,7 @@ export function createChallengeLoaders(db: TenantClient, source: LoaderSource) {
           ) ranked
           WHERE position <= ${NESTED_LIST_MAX}
           ORDER BY "challengeId", id`;
-        const byChallenge = new Map<string, SubmissionRecord[]>();
-        for (const row of rows) {
-          const list = byChallenge.get(row.challengeId) ?? [];
-          list.push(row);
-          byChallenge.set(row.challengeId, list);
-        }
-        return byChallenge;
+        return groupBy(rows, (row) => row.challengeId);
       },
     }),
   };

@@ -1,8 +1,11 @@
 import type { TenantClient } from "../../data/index.js";
+import { Prisma } from "../../generated/prisma/client.js";
 import { createEntityLoader, type LoaderSource } from "../../loaders/index.js";
+import { groupBy } from "../common/group-by.js";
 import { NESTED_LIST_MAX } from "../common/nested-list.js";
 import type {
   MemberRecord,
+  MembershipRole,
   OrganizationRecord,
   UserMembershipRecord,
 } from "./organization-types.js";
@@ -10,19 +13,37 @@ import type {
 /** Cache service name: `ogc:{tenant}:organizations:…`. */
 export const ORGANIZATIONS_SERVICE = "organizations";
 
-function groupBy<T, K extends string>(rows: T[], key: (row: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const row of rows) {
-    const list = groups.get(key(row)) ?? [];
-    list.push(row);
-    groups.set(key(row), list);
-  }
-
-  return groups;
+interface MembershipRow {
+  organizationId: string;
+  userId: string;
+  role: MembershipRole;
 }
 
-// Memberships are read with a window query so that each organization (or
-// user) brings at most NESTED_LIST_MAX rows, however large it grows.
+/**
+ * The first NESTED_LIST_MAX memberships of each organization (or each user)
+ * named, earliest first, in one window query, so that a huge organization
+ * never comes back whole. `side` is one of two fixed column names, never
+ * client input.
+ */
+async function firstMemberships(
+  db: TenantClient,
+  side: "organizationId" | "userId",
+  ids: readonly string[],
+): Promise<Map<string, MembershipRow[]>> {
+  const column = Prisma.raw(`"${side}"`);
+  const rows = await db.$queryRaw<MembershipRow[]>`
+    SELECT "organizationId", "userId", role::text AS role FROM (
+      SELECT "organizationId", "userId", role, "createdAt",
+             row_number() OVER (PARTITION BY ${column} ORDER BY "createdAt", "organizationId", "userId") AS position
+      FROM "Membership"
+      WHERE "tenantId" = ${db.tenantId} AND ${column} = ANY(${[...ids]})
+    ) ranked
+    WHERE position <= ${NESTED_LIST_MAX}
+    ORDER BY ${column}, "createdAt", "organizationId", "userId"`;
+
+  return groupBy(rows, (row) => row[side]);
+}
+
 export function createOrganizationLoaders(db: TenantClient, source: LoaderSource) {
   return {
     organization: createEntityLoader<OrganizationRecord | null>(source, {
@@ -43,16 +64,7 @@ export function createOrganizationLoaders(db: TenantClient, source: LoaderSource
       entity: "organization-members",
       missing: [],
       fetch: async (organizationIds) => {
-        const rows = await db.$queryRaw<(MemberRecord & { organizationId: string })[]>`
-          SELECT "organizationId", "userId", role::text AS role FROM (
-            SELECT "organizationId", "userId", role, "createdAt",
-                   row_number() OVER (PARTITION BY "organizationId" ORDER BY "createdAt", "userId") AS position
-            FROM "Membership"
-            WHERE "tenantId" = ${db.tenantId} AND "organizationId" = ANY(${[...organizationIds]})
-          ) ranked
-          WHERE position <= ${NESTED_LIST_MAX}
-          ORDER BY "organizationId", "createdAt", "userId"`;
-        const groups = groupBy(rows, (row) => row.organizationId);
+        const groups = await firstMemberships(db, "organizationId", organizationIds);
         return new Map(
           [...groups].map(([id, list]) => [id, list.map(({ userId, role }) => ({ userId, role }))]),
         );
@@ -64,16 +76,7 @@ export function createOrganizationLoaders(db: TenantClient, source: LoaderSource
       entity: "user-memberships",
       missing: [],
       fetch: async (userIds) => {
-        const rows = await db.$queryRaw<(UserMembershipRecord & { userId: string })[]>`
-          SELECT "organizationId", "userId", role::text AS role FROM (
-            SELECT "organizationId", "userId", role, "createdAt",
-                   row_number() OVER (PARTITION BY "userId" ORDER BY "createdAt", "organizationId") AS position
-            FROM "Membership"
-            WHERE "tenantId" = ${db.tenantId} AND "userId" = ANY(${[...userIds]})
-          ) ranked
-          WHERE position <= ${NESTED_LIST_MAX}
-          ORDER BY "userId", "createdAt", "organizationId"`;
-        const groups = groupBy(rows, (row) => row.userId);
+        const groups = await firstMemberships(db, "userId", userIds);
         return new Map(
           [...groups].map(([id, list]) => [
             id,
