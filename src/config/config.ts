@@ -1,3 +1,9 @@
+import {
+  DatabaseServerConfigError,
+  parseDatabaseServers,
+  type DatabaseServer,
+} from "../data/placement/database-servers.js";
+
 /**
  * Gateway configuration, parsed and checked once at start.
  *
@@ -51,6 +57,20 @@ export interface GatewayConfig {
   readonly metricsToken: string | undefined;
   /** Highest estimated cost (objects resolved) of one operation (default 50,000). */
   readonly queryMaxCost: number;
+  /** Region of the control database, home of SHARED and SCHEMA tenants (default `local`). */
+  readonly region: string;
+  /** Servers for DATABASE tenants (`DATABASE_SERVERS`; default: the control server). */
+  readonly databaseServers: readonly DatabaseServer[];
+  /** Connections all tenant databases may hold together (default 8). */
+  readonly tenantDatabaseConnections: number;
+  /** Idle SCHEMA tenant clients kept before the coldest are evicted (default 64). */
+  readonly tenantSchemaClients: number;
+  /** How long a write waits while its tenant is being moved (ms, default 10,000). */
+  readonly tenantWriteWaitMs: number;
+  /** Root of the default storage bucket and of dedicated ones (default `./.data/storage`). */
+  readonly storageDir: string;
+  /** Where tenant export archives are written and imported from (default `./.data/exports`). */
+  readonly exportDir: string;
 }
 
 export class ConfigError extends Error {
@@ -142,11 +162,29 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     );
   }
 
+  const region = (env.REGION || "local").trim();
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(region)) {
+    throw new ConfigError(`REGION must be a short lowercase label like eu-west, got "${region}".`);
+  }
+  const databaseUrl = parseUrl(env, "DATABASE_URL", ["postgresql:", "postgres:"]);
+  let databaseServers: DatabaseServer[];
+  try {
+    databaseServers = parseDatabaseServers(env.DATABASE_SERVERS, databaseUrl, region);
+  } catch (error) {
+    if (error instanceof DatabaseServerConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+  if (!databaseUrl && env.DATABASE_SERVERS) {
+    throw new ConfigError(
+      "DATABASE_SERVERS needs DATABASE_URL: the embedded database hosts no DATABASE tenants.",
+    );
+  }
+
   return Object.freeze({
     port: parseInteger(env, "PORT", 4000, 0, 65535),
     host: env.HOST || (production ? "0.0.0.0" : "127.0.0.1"),
     production,
-    databaseUrl: parseUrl(env, "DATABASE_URL", ["postgresql:", "postgres:"]),
+    databaseUrl,
     tenantDatabaseUrl: parseUrl(env, "TENANT_DATABASE_URL", ["postgresql:", "postgres:"]),
     dataDir: env.DATA_DIR || ".data/pglite",
     redisUrl: parseUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
@@ -169,5 +207,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     queryMaxDepth: parseInteger(env, "QUERY_MAX_DEPTH", 12, 2, 100),
     queryMaxTokens: parseInteger(env, "QUERY_MAX_TOKENS", 5_000, 100, 1_000_000),
     queryMaxCost: parseInteger(env, "QUERY_MAX_COST", 50_000, 10, 100_000_000),
+    region,
+    databaseServers: Object.freeze(databaseServers),
+    tenantDatabaseConnections: parseInteger(env, "TENANT_DATABASE_CONNECTIONS", 8, 1, 1_000),
+    tenantSchemaClients: parseInteger(env, "TENANT_SCHEMA_CLIENTS", 64, 1, 10_000),
+    tenantWriteWaitMs: parseInteger(env, "TENANT_WRITE_WAIT_MS", 10_000, 0, 600_000),
+    storageDir: env.STORAGE_DIR || ".data/storage",
+    exportDir: env.EXPORT_DIR || ".data/exports",
   });
 }

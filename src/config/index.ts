@@ -1,2 +1,7 @@
-export { loadConfig, ConfigError, DEVELOPMENT_JWT_SECRET } from "./config.js";
+export {
+  loadConfig,
+  ConfigError,
+  DEVELOPMENT_ENCRYPTION_KEY,
+  DEVELOPMENT_JWT_SECRET,
+} from "./config.js";
 export type { GatewayConfig } from "./config.js";

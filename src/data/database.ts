@@ -3,11 +3,22 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import { LRUCache } from "lru-cache";
+import type { SecretBox } from "../crypto/index.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import type { Logger } from "../logging/index.js";
 import { migrate, pgliteSession, pgSession, type MigrationResult } from "./migrator.js";
+import {
+  pgliteAdminSessions,
+  postgresAdminSessions,
+  type AdminSessions,
+} from "./placement/admin-sessions.js";
+import type { DatabaseServer } from "./placement/database-servers.js";
+import { LocationClients, type LocationClientStats } from "./placement/location-clients.js";
+import { PlacementDirectory } from "./placement/placement-directory.js";
+import { describeLocation } from "./placement/tenant-location.js";
 import { StatementCounter } from "./statement-counter.js";
-import { createTenantClient, type TenantClient } from "./tenant-client.js";
+import { createTenantClient, type TenantClient, type TenantRouter } from "./tenant-client.js";
 
 export type DatabaseKind = "postgres" | "pglite";
 
@@ -25,22 +36,43 @@ export interface DatabaseOptions {
   tenantUrl?: string;
   /** Refuse to start when tenant connections cannot log in as `ogc_app`. */
   requireTenantLogin?: boolean;
+  /** Servers DATABASE tenants are placed on (PostgreSQL only). */
+  servers?: readonly DatabaseServer[];
+  /** Opens sealed tenant connection strings. */
+  secretBox: SecretBox;
+  /** Schema clients kept while idle (default 64). */
+  maxSchemaClients?: number;
+  /** Connections all tenant databases may hold together (default 8). */
+  databaseConnections?: number;
+  /** How long a write waits for a move of its tenant (ms, default 10 s). */
+  writeWaitMs?: number;
   logger: Logger;
 }
 
 /**
- * The control-plane database and the factory of tenant-bound handles.
- * Shared-tier tenants live in its tables; later tiers plug in behind
- * {@link Database.forTenant} without resolvers noticing.
+ * The control-plane database and the factory of tenant-bound handles. SHARED
+ * tenants live in its `public` tables, SCHEMA tenants in schemas of their
+ * own beside them, DATABASE tenants on the configured servers; resolvers see
+ * one kind of handle, from {@link Database.forTenant}, whatever the tier.
  */
 export interface Database {
   readonly kind: DatabaseKind;
   /** Control-plane client (tenants, config, platform audit). */
   readonly control: PrismaClient;
-  /** Statements sent so far (PostgreSQL only; always 0 on PGlite). */
+  /** Statements sent so far on the control and shared tenant pools (0 on PGlite). */
   readonly statements: StatementCounter;
-  /** A handle whose every statement is bound to `tenantId`. */
+  /** A handle whose every statement is bound to `tenantId`, wherever it lives. */
   forTenant(tenantId: string): TenantClient;
+  /** Where tenants live (cached for a few seconds). */
+  readonly placement: PlacementDirectory;
+  /** Location clients: retire one after a move, read stats. */
+  readonly locations: LocationClients;
+  /** Privileged sessions for provisioning, upgrades and moves. */
+  readonly admin: AdminSessions;
+  /** Servers DATABASE tenants can be placed on (none on PGlite). */
+  readonly servers: readonly DatabaseServer[];
+  /** What the tenant clients hold now. */
+  stats(): LocationClientStats;
   migrate(): Promise<MigrationResult>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
@@ -63,33 +95,55 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return options.url ? openPostgres(options.url, options) : openPglite(options);
 }
 
-function tenantClientCache(base: PrismaClient) {
-  // One extended client per tenant: building one costs a little, and every
-  // request of the tenant can share it because it holds no request state.
-  const clients = new Map<string, TenantClient>();
+/** How many tenant handles are kept for reuse; they are cheap and hold no connection. */
+const TENANT_HANDLES_KEPT = 2_000;
+
+/**
+ * The router every tenant handle uses, and a bounded cache of handles: one
+ * extended client per tenant costs a little to build, holds no request state
+ * and no connection, so recently used tenants share theirs.
+ */
+function tenantHandles(
+  template: PrismaClient,
+  placement: PlacementDirectory,
+  locations: LocationClients,
+  writeWaitMs: number,
+) {
+  const router: TenantRouter = {
+    writeWaitMs,
+    lease: async (tenantId) => locations.acquire(await placement.locate(tenantId)),
+    relocate: async (tenantId, stale) => {
+      const now = await placement.refresh(tenantId);
+      return describeLocation(now) !== describeLocation(stale);
+    },
+  };
+  const handles = new LRUCache<string, TenantClient>({ max: TENANT_HANDLES_KEPT });
 
   return (tenantId: string): TenantClient => {
-    let client = clients.get(tenantId);
-    if (!client) {
-      client = createTenantClient(base, tenantId);
-      clients.set(tenantId, client);
+    let handle = handles.get(tenantId);
+    if (!handle) {
+      handle = createTenantClient(template, tenantId, router);
+      handles.set(tenantId, handle);
     }
 
-    return client;
+    return handle;
   };
 }
 
 /** The login role of tenant connections (see the tenant_login_role migration). */
 export const TENANT_LOGIN_ROLE = "ogc_app";
 
-function createPool(url: string, max: number, logger: Logger): pg.Pool {
+function createPool(url: string, max: number, logger: Logger, idleTimeoutMillis = 30_000): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
     connectionTimeoutMillis: 5_000,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis,
   });
   pool.on("error", (err) => logger.warn({ err }, "idle database connection failed"));
+  // Every schema client over the shared pool adds an error listener of its
+  // own; their number is bounded by the schema client cap, not by Node's 10.
+  pool.setMaxListeners(0);
 
   return pool;
 }
@@ -167,24 +221,45 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     options,
     statements,
   );
-  const tenantBase = tenantPool
-    ? new PrismaClient({
-        adapter: new PrismaPg(tenantPool),
-        transactionOptions: TRANSACTION_OPTIONS,
-      })
-    : control;
+  const sharedPool = tenantPool ?? controlPool;
+  const clientOver = (pool: pg.Pool, schema?: string) =>
+    new PrismaClient({
+      adapter: new PrismaPg(pool, schema ? { schema } : undefined),
+      transactionOptions: TRANSACTION_OPTIONS,
+    });
+  const shared = tenantPool ? clientOver(tenantPool) : control;
+  const locations = new LocationClients({
+    shared,
+    forSchema: (schema) => clientOver(sharedPool, schema),
+    forDatabase: (tenantUrl, max) => {
+      // Idle tenant database connections go quickly: the budget is shared.
+      const pool = createPool(tenantUrl, max, options.logger, 5_000);
+      return { pool, client: clientOver(pool) };
+    },
+    maxSchemaClients: options.maxSchemaClients,
+    databaseConnections: options.databaseConnections,
+    logger: options.logger,
+  });
+  const placement = new PlacementDirectory(control, options.secretBox);
+  const servers = options.servers ?? [];
 
   return {
     kind: "postgres",
     control,
     statements,
-    forTenant: tenantClientCache(tenantBase),
+    placement,
+    locations,
+    servers,
+    admin: postgresAdminSessions(url, servers),
+    forTenant: tenantHandles(control, placement, locations, options.writeWaitMs ?? 10_000),
+    stats: () => locations.stats(),
     migrate: migrateControl,
     ping: async () => {
       await controlPool.query("SELECT 1");
     },
     close: async () => {
-      if (tenantBase !== control) await tenantBase.$disconnect();
+      await locations.close();
+      if (shared !== control) await shared.$disconnect();
       await control.$disconnect();
       await Promise.all([controlPool.end(), tenantPool?.end()]);
     },
@@ -202,22 +277,64 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   });
   const migrateEmbedded = () => migrate(pgliteSession(pglite), { logger: options.logger });
   await migrateEmbedded();
+  const locations = new LocationClients({
+    shared: control,
+    forSchema: (schema) =>
+      new PrismaClient({
+        adapter: withSchema(new PrismaPGlite(pglite), schema),
+        transactionOptions: TRANSACTION_OPTIONS,
+      }),
+    forDatabase: null,
+    maxSchemaClients: options.maxSchemaClients,
+    logger: options.logger,
+  });
+  const placement = new PlacementDirectory(control, options.secretBox);
 
   return {
     kind: "pglite",
     control,
     statements: new StatementCounter(),
+    placement,
+    locations,
+    servers: [],
+    admin: pgliteAdminSessions(pglite),
     // PGlite has one connection and one (superuser) login, so tenant
     // statements switch role with SET ROLE. It is the embedded development
     // default only; production refuses to start without DATABASE_URL.
-    forTenant: tenantClientCache(control),
+    forTenant: tenantHandles(control, placement, locations, options.writeWaitMs ?? 10_000),
+    stats: () => locations.stats(),
     migrate: migrateEmbedded,
     ping: async () => {
       await pglite.query("SELECT 1");
     },
     close: async () => {
+      await locations.close();
       await control.$disconnect();
       await pglite.close();
     },
   };
+}
+
+type PGliteFactory = InstanceType<typeof PrismaPGlite>;
+
+/**
+ * pglite-prisma-adapter 0.7 takes no options, so its adapter reports no
+ * schema and Prisma names `public` in every query. This factory hands out
+ * the same adapter reporting `schema`, which is all Prisma reads from it.
+ */
+function withSchema(factory: PGliteFactory, schema: string): PGliteFactory {
+  return Object.assign(Object.create(factory) as PGliteFactory, {
+    connect: async () => {
+      const adapter = await factory.connect();
+      return new Proxy(adapter, {
+        get(target, property, receiver) {
+          if (property === "getConnectionInfo") {
+            return () => ({ ...target.getConnectionInfo?.(), schemaName: schema });
+          }
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    },
+  });
 }

@@ -9,6 +9,7 @@ import express from "express";
 import { staffAuditPlugin } from "../audit/index.js";
 import { createTokenVerifier } from "../auth/index.js";
 import { createCache, type GatewayCache } from "../cache/index.js";
+import { createSecretBox } from "../crypto/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import { createContextFactory } from "../context/create-context.js";
 import type { GatewayContext, PlatformServices } from "../context/gateway-context.js";
@@ -117,6 +118,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     poolMax: config.databasePoolMax,
     tenantUrl: config.tenantDatabaseUrl,
     requireTenantLogin: config.production,
+    servers: config.databaseServers,
+    secretBox: createSecretBox(config.encryptionKey),
+    maxSchemaClients: config.tenantSchemaClients,
+    databaseConnections: config.tenantDatabaseConnections,
+    writeWaitMs: config.tenantWriteWaitMs,
     logger,
   });
   const cache = await createCache({

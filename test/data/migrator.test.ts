@@ -15,6 +15,7 @@ import {
 import { createTestDatabase } from "../support/database.js";
 
 /** The tables the row-security migration puts behind the tenant policy. */
+// Row security covers the tenant data and the per-location move fence.
 const TENANT_TABLES = [
   "AuditLog",
   "Challenge",
@@ -24,6 +25,7 @@ const TENANT_TABLES = [
   "Role",
   "RoleAssignment",
   "Submission",
+  "TenantFence",
   "User",
 ];
 
@@ -118,7 +120,7 @@ describe("migrate on PostgreSQL", () => {
     const tables = await first.query(
       `SELECT 1 FROM information_schema.tables WHERE table_schema = 'racing'`,
     );
-    expect(tables.rowCount).toBe(13);
+    expect(tables.rowCount).toBe(14);
   });
 
   it("refuses a migration edited after it was applied", async () => {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEVELOPMENT_ENCRYPTION_KEY } from "../../src/config/index.js";
+import { createSecretBox } from "../../src/crypto/index.js";
 import { openDatabase, type Database } from "../../src/data/index.js";
 import { Isolation } from "../../src/generated/prisma/enums.js";
 import { createLogger } from "../../src/logging/index.js";
@@ -205,6 +207,7 @@ describe("concurrent provisioning of a new tenant", () => {
       url: gw.databaseUrl,
       dataDir: "",
       poolMax: 8,
+      secretBox: createSecretBox(Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64")),
       logger: silent,
     });
     try {
@@ -239,6 +242,7 @@ describe("concurrent provisioning on the embedded PGlite", () => {
       url: undefined,
       dataDir: "memory://",
       poolMax: 4,
+      secretBox: createSecretBox(Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64")),
       logger: silent,
     });
   });

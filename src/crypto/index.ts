@@ -1,0 +1,1 @@
+export { createSecretBox, SecretTamperedError, type SecretBox } from "./secret-box.js";

@@ -1,0 +1,81 @@
+import { Isolation } from "../../generated/prisma/enums.js";
+
+/**
+ * Where one tenant's tables live. Every tier holds the same tables (the
+ * whole migration set), so a handle bound to any location behaves alike.
+ */
+export type TenantLocation =
+  /** The control database's `public` schema, rows told apart by `tenantId`. */
+  | { readonly isolation: typeof Isolation.SHARED }
+  /** A schema of its own in the control database. */
+  | { readonly isolation: typeof Isolation.SCHEMA; readonly schema: string }
+  /** A database of its own on one of the configured servers. */
+  | {
+      readonly isolation: typeof Isolation.DATABASE;
+      readonly server: string;
+      readonly database: string;
+      /** Connection string of the tenant's own login (unsealed, never logged). */
+      readonly url: string;
+    };
+
+export const SHARED_LOCATION: TenantLocation = { isolation: Isolation.SHARED };
+
+/** The schema a location's tables are in. */
+export function schemaOf(location: TenantLocation): string {
+  switch (location.isolation) {
+    case Isolation.SHARED:
+    case Isolation.DATABASE:
+      return "public";
+    case Isolation.SCHEMA:
+      return location.schema;
+    default: {
+      const unknown: never = location;
+      throw new Error(`unhandled location ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** A stable name for a location, fit for logs and map keys (no credentials). */
+export function describeLocation(location: TenantLocation): string {
+  switch (location.isolation) {
+    case Isolation.SHARED:
+      return "shared";
+    case Isolation.SCHEMA:
+      return `schema:${location.schema}`;
+    case Isolation.DATABASE:
+      return `database:${location.server}/${location.database}`;
+    default: {
+      const unknown: never = location;
+      throw new Error(`unhandled location ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+// Tenant ids are `[a-z][a-z0-9-]*`, so swapping '-' for '_' is one-to-one and
+// the names below need no quoting rules beyond the usual double quotes.
+const identifierPart = (tenantId: string) => tenantId.replaceAll("-", "_");
+
+/** The schema a SCHEMA tenant gets. */
+export function schemaNameFor(tenantId: string): string {
+  return `tenant_${identifierPart(tenantId)}`;
+}
+
+/** The database a DATABASE tenant gets on its server. */
+export function databaseNameFor(tenantId: string): string {
+  return `ogc_tenant_${identifierPart(tenantId)}`;
+}
+
+/** The login role a DATABASE tenant's connections use. */
+export function loginRoleFor(tenantId: string): string {
+  return `ogc_login_${identifierPart(tenantId)}`;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Double-quotes a name the gateway made; refuses anything else. */
+export function quoteIdentifier(name: string): string {
+  if (!IDENTIFIER.test(name))
+    throw new Error(`refusing to quote identifier ${JSON.stringify(name)}`);
+
+  return `"${name}"`;
+}
