@@ -68,7 +68,7 @@ async function main(logger: Logger, config: GatewayConfig): Promise<void> {
   }
 
   const gateway = await createGateway({ config, logger });
-  const seeded = config.seedDemo ? await seedDemoTenants(gateway.database) : [];
+  const seeded = config.seedDemo ? await seedDemoTenants(gateway.lifecycle) : [];
   const url = await gateway.listen();
   logger.info({ url }, "gateway listening");
   if (!config.production) await printWelcome(config, url, seeded);

@@ -219,7 +219,7 @@ async function benchmark(options: BenchOptions, signal: AbortSignal): Promise<Be
   try {
     const batched = await withGateway(run, "batched", async (bench) => {
       progress(`seeding tenant ${run.tenantId} in ${database.name}`);
-      const volume = await seedVolume(bench.gateway.database, run.tenantId, DEFAULT_VOLUME);
+      const volume = await seedVolume(bench.gateway.lifecycle, run.tenantId, DEFAULT_VOLUME);
       const parameters = describeParameters({
         options: run.options,
         database,

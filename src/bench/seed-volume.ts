@@ -1,7 +1,7 @@
-import type { Database } from "../data/index.js";
 import { Isolation, MembershipRole } from "../generated/prisma/enums.js";
+import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
+import { provisionTenant } from "../lifecycle/provision.js";
 import { newId } from "../modules/common/ids.js";
-import { provisionTenant } from "../modules/platform/provisioning.js";
 import { MEMBER_ROLE } from "../rbac/permissions.js";
 
 /** How much a benchmark tenant holds. */
@@ -140,13 +140,14 @@ function pickDistinct<T>(items: readonly T[], count: number, random: () => numbe
  * `member` role.
  */
 export async function seedVolume(
-  database: Database,
+  lifecycle: LifecycleServices,
   tenantId: string,
   spec: VolumeSpec = DEFAULT_VOLUME,
 ): Promise<SeededVolume> {
   const random = createRandom(20_261_204);
+  const { database } = lifecycle;
   await provisionTenant(
-    database,
+    lifecycle,
     {
       id: tenantId,
       name: `Benchmark ${tenantId}`,

@@ -50,7 +50,10 @@ function checkStatus(tenant: TenantRecord, principal: Principal | null): void {
     case TenantStatus.ACTIVE:
       return;
     case TenantStatus.SUSPENDED:
-      throw new GatewayError("TENANT_SUSPENDED", "This organization's access is suspended. Contact your administrator.");
+      throw new GatewayError(
+        "TENANT_SUSPENDED",
+        "This organization's access is suspended. Contact your administrator.",
+      );
     case TenantStatus.PROVISIONING:
       throw new GatewayError("TENANT_NOT_FOUND", "There is no such tenant.");
     default: {
@@ -92,7 +95,13 @@ async function accessOf(principal: Principal | null, scope: TenantScope | null):
  * (UNAUTHENTICATED, TENANT_*) that refuses the whole request.
  */
 export function createContextFactory(deps: ContextDependencies) {
-  return async ({ req, res }: { req: RequestLike; res?: ResponseLike }): Promise<GatewayContext> => {
+  return async ({
+    req,
+    res,
+  }: {
+    req: RequestLike;
+    res?: ResponseLike;
+  }): Promise<GatewayContext> => {
     const requestId = requestIdOf(req.headers);
     // Sent back before anything can fail, so every answer carries it.
     res?.setHeader("x-request-id", requestId);

@@ -1,6 +1,7 @@
 import type { GatewayCache, TenantCache } from "../cache/index.js";
 import type { Database, TenantClient } from "../data/index.js";
 import { GatewayError } from "../errors/index.js";
+import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
 import type { Logger } from "../logging/index.js";
 import type { Access } from "../rbac/access.js";
 import type { TenantRecord, TenantRegistry } from "../tenancy/tenant-registry.js";
@@ -22,6 +23,7 @@ export interface PlatformServices {
   readonly database: Database;
   readonly cache: GatewayCache;
   readonly registry: TenantRegistry;
+  readonly lifecycle: LifecycleServices;
 }
 
 /** The per-request context Apollo Server hands every resolver and rule. */

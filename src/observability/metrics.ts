@@ -36,7 +36,8 @@ export function createMetrics() {
           const tenant = contextValue?.scope?.tenant.id ?? NO_TENANT;
           const failed =
             (errors?.length ?? 0) > 0 ||
-            (response.body.kind === "single" && (response.body.singleResult.errors?.length ?? 0) > 0);
+            (response.body.kind === "single" &&
+              (response.body.singleResult.errors?.length ?? 0) > 0);
           requests.inc({
             tenant,
             operation: operation?.operation ?? "unknown",

@@ -1,7 +1,8 @@
 import type { Database } from "../data/index.js";
 import { Isolation, MembershipRole } from "../generated/prisma/enums.js";
+import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
+import { provisionTenant } from "../lifecycle/provision.js";
 import { newId } from "../modules/common/ids.js";
-import { provisionTenant } from "../modules/platform/provisioning.js";
 import { MEMBER_ROLE } from "../rbac/permissions.js";
 
 const SEED_ACTOR = "system:seed";
@@ -17,6 +18,7 @@ export interface SeededUser {
 interface DemoTenant {
   id: string;
   name: string;
+  isolation: Isolation;
   admin: string;
   people: { name: string; email: string; roles: string[] }[];
   organizations: { name: string; members: [email: string, role: MembershipRole][] }[];
@@ -27,6 +29,7 @@ const DEMO_TENANTS: DemoTenant[] = [
   {
     id: "acme",
     name: "Acme Corporation",
+    isolation: Isolation.SHARED,
     admin: "alice@acme.test",
     people: [
       { name: "Bob Member", email: "bob@acme.test", roles: [MEMBER_ROLE] },
@@ -34,42 +37,65 @@ const DEMO_TENANTS: DemoTenant[] = [
       { name: "Dan Analyst", email: "dan@acme.test", roles: [MEMBER_ROLE, "participant"] },
     ],
     organizations: [
-      { name: "Research", members: [["alice@acme.test", MembershipRole.OWNER], ["bob@acme.test", MembershipRole.ADMIN], ["carol@acme.test", MembershipRole.MEMBER]] },
-      { name: "Platform", members: [["dan@acme.test", MembershipRole.OWNER], ["carol@acme.test", MembershipRole.MEMBER]] },
+      {
+        name: "Research",
+        members: [
+          ["alice@acme.test", MembershipRole.OWNER],
+          ["bob@acme.test", MembershipRole.ADMIN],
+          ["carol@acme.test", MembershipRole.MEMBER],
+        ],
+      },
+      {
+        name: "Platform",
+        members: [
+          ["dan@acme.test", MembershipRole.OWNER],
+          ["carol@acme.test", MembershipRole.MEMBER],
+        ],
+      },
     ],
     challenges: ["Image classification", "Churn forecast", "Route optimisation"],
   },
   {
     id: "globex",
     name: "Globex Industries",
+    // A schema of its own, so the embedded default shows two tiers side by side.
+    isolation: Isolation.SCHEMA,
     admin: "hank@globex.test",
     people: [
       { name: "Marge Member", email: "marge@globex.test", roles: [MEMBER_ROLE] },
       { name: "Otto Participant", email: "otto@globex.test", roles: [MEMBER_ROLE, "participant"] },
     ],
     organizations: [
-      { name: "Operations", members: [["hank@globex.test", MembershipRole.OWNER], ["otto@globex.test", MembershipRole.MEMBER]] },
+      {
+        name: "Operations",
+        members: [
+          ["hank@globex.test", MembershipRole.OWNER],
+          ["otto@globex.test", MembershipRole.MEMBER],
+        ],
+      },
     ],
     challenges: ["Energy demand", "Anomaly detection"],
   },
 ];
 
 /** Seeds the demo tenants once; a tenant that exists is left as it is. */
-export async function seedDemoTenants(database: Database): Promise<SeededUser[]> {
+export async function seedDemoTenants(lifecycle: LifecycleServices): Promise<SeededUser[]> {
+  const { database } = lifecycle;
   const seeded: SeededUser[] = [];
   for (const demo of DEMO_TENANTS) {
     const existing = await database.control.tenant.findUnique({ where: { id: demo.id } });
-    if (!existing) await seedTenant(database, demo);
+    if (!existing) await seedTenant(lifecycle, demo);
     seeded.push(...(await listSeededUsers(database, demo.id)));
   }
 
   return seeded;
 }
 
-async function seedTenant(database: Database, demo: DemoTenant): Promise<void> {
+async function seedTenant(lifecycle: LifecycleServices, demo: DemoTenant): Promise<void> {
+  const { database } = lifecycle;
   const { adminUser } = await provisionTenant(
-    database,
-    { id: demo.id, name: demo.name, isolation: Isolation.SHARED, adminEmail: demo.admin },
+    lifecycle,
+    { id: demo.id, name: demo.name, isolation: demo.isolation, adminEmail: demo.admin },
     SEED_ACTOR,
   );
   const tenantId = demo.id;
@@ -80,7 +106,9 @@ async function seedTenant(database: Database, demo: DemoTenant): Promise<void> {
       where: { tenantId_id: { tenantId, id: adminUser.id } },
       data: { name: `${demo.admin.split("@")[0]?.replace(/^./, (c) => c.toUpperCase())} Admin` },
     });
-    await tx.role.create({ data: { tenantId, name: "participant", permissions: ["challenges:submit"] } });
+    await tx.role.create({
+      data: { tenantId, name: "participant", permissions: ["challenges:submit"] },
+    });
 
     const ids = new Map<string, string>([[demo.admin, adminUser.id]]);
     for (const person of demo.people) {
@@ -107,8 +135,20 @@ async function seedTenant(database: Database, demo: DemoTenant): Promise<void> {
 
     await tx.dashboard.createMany({
       data: [
-        { tenantId, id: newId(), title: "Team overview", ownerId: adminUser.id, modules: ["overview", "activity"] },
-        { tenantId, id: newId(), title: "Leaderboards", ownerId: adminUser.id, modules: ["leaderboard", "submissions"] },
+        {
+          tenantId,
+          id: newId(),
+          title: "Team overview",
+          ownerId: adminUser.id,
+          modules: ["overview", "activity"],
+        },
+        {
+          tenantId,
+          id: newId(),
+          title: "Leaderboards",
+          ownerId: adminUser.id,
+          modules: ["leaderboard", "submissions"],
+        },
       ],
     });
 

@@ -10,6 +10,8 @@ import { staffAuditPlugin } from "../audit/index.js";
 import { createTokenVerifier } from "../auth/index.js";
 import { createCache, type GatewayCache } from "../cache/index.js";
 import { createSecretBox } from "../crypto/index.js";
+import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
+import { StorageLayout } from "../storage/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import { createContextFactory } from "../context/create-context.js";
 import type { GatewayContext, PlatformServices } from "../context/gateway-context.js";
@@ -32,6 +34,8 @@ export interface GatewayOptions {
   loaderMode?: LoaderMode;
   /** How long tenant records are reused in process (ms, default 5 s). */
   registryTtlMs?: number;
+  /** Migrations for new tenant locations (tests inject broken ones). */
+  migrationsDir?: string;
 }
 
 /** A running gateway and the services it owns. */
@@ -40,6 +44,8 @@ export interface Gateway {
   readonly database: Database;
   readonly cache: GatewayCache;
   readonly registry: TenantRegistry;
+  /** Provisioning, moves, upgrades, exports and removals. */
+  readonly lifecycle: LifecycleServices;
   readonly metrics: Metrics;
   /** Starts listening; resolves with the base URL (port 0 picks a free port). */
   listen(port?: number): Promise<string>;
@@ -112,6 +118,7 @@ const errorLogging: ApolloServerPlugin<GatewayContext> = {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, logger } = options;
 
+  const secretBox = createSecretBox(config.encryptionKey);
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
@@ -119,7 +126,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     tenantUrl: config.tenantDatabaseUrl,
     requireTenantLogin: config.production,
     servers: config.databaseServers,
-    secretBox: createSecretBox(config.encryptionKey),
+    secretBox,
     maxSchemaClients: config.tenantSchemaClients,
     databaseConnections: config.tenantDatabaseConnections,
     writeWaitMs: config.tenantWriteWaitMs,
@@ -132,7 +139,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
   });
   const registry = new TenantRegistry(database, { ttlMs: options.registryTtlMs });
-  const platform: PlatformServices = { database, cache, registry };
+  const lifecycle: LifecycleServices = {
+    database,
+    cache,
+    secretBox,
+    storage: new StorageLayout(config.storageDir),
+    region: config.region,
+    exportDir: config.exportDir,
+    migrationsDir: options.migrationsDir,
+    logger,
+  };
+  const platform: PlatformServices = { database, cache, registry, lifecycle };
   const metrics = createMetrics();
 
   const app = express();
@@ -190,6 +207,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     database,
     cache,
     registry,
+    lifecycle,
     metrics,
     listen: (port = config.port) =>
       new Promise((resolve, reject) => {

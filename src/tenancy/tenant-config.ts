@@ -48,12 +48,14 @@ function asStrings(value: unknown): string[] | undefined {
 }
 
 /** Reads stored JSON defensively: a malformed document reads as empty. */
-export function readConfig(row: {
-  settings: unknown;
-  branding: unknown;
-  limits: unknown;
-  billing: unknown;
-} | null): TenantConfigDocuments {
+export function readConfig(
+  row: {
+    settings: unknown;
+    branding: unknown;
+    limits: unknown;
+    billing: unknown;
+  } | null,
+): TenantConfigDocuments {
   const settings = asObject(row?.settings);
   const billing = asObject(row?.billing);
 

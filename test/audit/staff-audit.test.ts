@@ -8,7 +8,7 @@ describe("staff access to a tenant is on the record", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("staff-audit");
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("audit"));
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("audit"));
   });
   afterAll(() => gw?.stop());
 

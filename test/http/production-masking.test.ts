@@ -87,7 +87,7 @@ describe("a gateway in production", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("masking-prod", { production: true });
-    fx = await seedTenantFixture(gw.gateway.database, uniqueTenantId("mask-prod"));
+    fx = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("mask-prod"));
   });
   afterAll(() => gw?.stop());
 
@@ -187,7 +187,7 @@ describe("a gateway in development", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("masking-dev", { production: false });
-    fx = await seedTenantFixture(gw.gateway.database, uniqueTenantId("mask-dev"));
+    fx = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("mask-dev"));
   });
   afterAll(() => gw?.stop());
 

@@ -1,7 +1,7 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Isolation } from "../../src/generated/prisma/enums.js";
-import { provisionTenant } from "../../src/modules/platform/provisioning.js";
+import { provisionTenant } from "../../src/lifecycle/provision.js";
 import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
 import {
   startTestGateway,
@@ -99,12 +99,12 @@ describe("which tenant a request acts on", () => {
     gw = await startTestGateway("tenant-resolution");
     port = Number(new URL(gw.url).port);
     [a, b] = await Promise.all([
-      seedTenantFixture(gw.gateway.database, uniqueTenantId("res-a")),
-      seedTenantFixture(gw.gateway.database, uniqueTenantId("res-b")),
+      seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("res-a")),
+      seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("res-b")),
     ]);
     const suspendedId = uniqueTenantId("res-s");
     const provisioned = await provisionTenant(
-      gw.gateway.database,
+      gw.gateway.lifecycle,
       {
         id: suspendedId,
         name: "Paused",

@@ -2,7 +2,7 @@ import { SignJWT, base64url } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueDevelopmentToken } from "../../src/auth/index.js";
 import { Isolation } from "../../src/generated/prisma/enums.js";
-import { provisionTenant } from "../../src/modules/platform/provisioning.js";
+import { provisionTenant } from "../../src/lifecycle/provision.js";
 import {
   TEST_JWT_SECRET,
   startTestGateway,
@@ -37,7 +37,7 @@ function unsecured(payload: Record<string, unknown>): string {
 async function tenantWithAdmin(gw: TestGateway, prefix: string) {
   const tenantId = uniqueTenantId(prefix);
   const { adminUser } = await provisionTenant(
-    gw.gateway.database,
+    gw.gateway.lifecycle,
     {
       id: tenantId,
       name: prefix,

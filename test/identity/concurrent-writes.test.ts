@@ -23,7 +23,7 @@ describe("concurrent identical writes", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("concurrent-writes");
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("race"));
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("race"));
     asAdmin = {
       tenant: tenant.tenantId,
       token: await gw.tokenFor(tenant.tenantId, tenant.users.admin),
@@ -102,7 +102,7 @@ describe("role names the tenant does not have", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("unknown-roles");
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("roles"));
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("roles"));
     asAdmin = {
       tenant: tenant.tenantId,
       token: await gw.tokenFor(tenant.tenantId, tenant.users.admin),

@@ -13,7 +13,7 @@ describe("an organization admin racing an owner's promotion", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("owner-race");
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("race"));
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("race"));
   });
   afterAll(() => gw?.stop());
 

@@ -388,8 +388,8 @@ describe("tenant A's admin naming tenant B's records", () => {
   beforeAll(async () => {
     gw = await startTestGateway("cross-tenant");
     const database = gw.gateway.database;
-    const a = await seedTenantFixture(database, uniqueTenantId("xt-a"));
-    const b = await seedTenantFixture(database, uniqueTenantId("xt-b"));
+    const a = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("xt-a"));
+    const b = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("xt-b"));
     await database.forTenant(b.tenantId).transaction(async (tx) => {
       await tx.role.create({
         data: { tenantId: b.tenantId, name: B_ONLY.grantedRole, permissions: ["users:read"] },

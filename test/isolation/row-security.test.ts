@@ -56,8 +56,8 @@ describe("row-level security under a tenant-bound handle", () => {
       redis: false,
       env: { DATABASE_POOL_MAX: "1" },
     });
-    a = await seedTenantFixture(gw.gateway.database, uniqueTenantId("rls-a"));
-    b = await seedTenantFixture(gw.gateway.database, uniqueTenantId("rls-b"));
+    a = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("rls-a"));
+    b = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("rls-b"));
     db = gw.gateway.database.forTenant(a.tenantId);
     admin = new pg.Client({ connectionString: gw.databaseUrl });
     await admin.connect();

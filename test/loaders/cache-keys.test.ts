@@ -107,8 +107,8 @@ describe("the entity cache on Redis", () => {
     // A generous cache timeout: under a busy test run, a Redis call past the
     // default 100 ms would count as a miss and leave a key unwritten.
     gw = await startTestGateway("cache-keys", { env: { CACHE_TIMEOUT_MS: "5000" } });
-    a = await seedTenantFixture(gw.gateway.database, uniqueTenantId("keys-a"));
-    b = await seedTenantFixture(gw.gateway.database, uniqueTenantId("keys-b"));
+    a = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("keys-a"));
+    b = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("keys-b"));
     for (const [name, fixture] of [
       ["a", a],
       ["b", b],

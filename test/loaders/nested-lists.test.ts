@@ -11,7 +11,7 @@ describe("nested lists never come back unbounded", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("nested-lists");
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("nested"), {
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("nested"), {
       challenges: 2,
       submissionsPerChallenge: 150,
     });

@@ -1,11 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEVELOPMENT_ENCRYPTION_KEY } from "../../src/config/index.js";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createCache } from "../../src/cache/index.js";
 import { createSecretBox } from "../../src/crypto/index.js";
+import type { LifecycleServices } from "../../src/lifecycle/lifecycle-services.js";
+import { StorageLayout } from "../../src/storage/index.js";
 import { openDatabase, type Database } from "../../src/data/index.js";
 import { Isolation } from "../../src/generated/prisma/enums.js";
 import { createLogger } from "../../src/logging/index.js";
 import { newId } from "../../src/modules/common/ids.js";
-import { provisionTenant } from "../../src/modules/platform/provisioning.js";
+import { provisionTenant } from "../../src/lifecycle/provision.js";
 import { ProvisionTenantDocument, type ProvisionTenantInput } from "../generated/graphql.js";
 import {
   codesOf,
@@ -220,7 +226,9 @@ describe("concurrent provisioning of a new tenant", () => {
       };
       const outcomes = await Promise.all(
         [gw.gateway.database, other].flatMap((database) =>
-          Array.from({ length: 5 }, () => provisionTenant(database, request, "test:race")),
+          Array.from({ length: 5 }, () =>
+            provisionTenant({ ...gw.gateway.lifecycle, database }, request, "test:race"),
+          ),
         ),
       );
 
@@ -236,6 +244,7 @@ describe("concurrent provisioning of a new tenant", () => {
 
 describe("concurrent provisioning on the embedded PGlite", () => {
   let database: Database;
+  let lifecycle: LifecycleServices;
 
   beforeAll(async () => {
     database = await openDatabase({
@@ -245,6 +254,20 @@ describe("concurrent provisioning on the embedded PGlite", () => {
       secretBox: createSecretBox(Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64")),
       logger: silent,
     });
+    lifecycle = {
+      database,
+      cache: await createCache({
+        redisUrl: undefined,
+        timeoutMs: 100,
+        ttlSeconds: 60,
+        logger: silent,
+      }),
+      secretBox: createSecretBox(Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64")),
+      storage: new StorageLayout(await mkdtemp(join(tmpdir(), "ogc-storage-"))),
+      region: "local",
+      exportDir: tmpdir(),
+      logger: silent,
+    };
   });
   afterAll(() => database?.close());
 
@@ -258,7 +281,7 @@ describe("concurrent provisioning on the embedded PGlite", () => {
     };
 
     const outcomes = await Promise.all(
-      Array.from({ length: 10 }, () => provisionTenant(database, request, "test:race")),
+      Array.from({ length: 10 }, () => provisionTenant(lifecycle, request, "test:race")),
     );
 
     expect(new Set(outcomes.map((outcome) => outcome.adminUser.id)).size).toBe(1);

@@ -32,7 +32,7 @@ describe("tenant config documents nested too deep", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("tenant-config");
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("config"));
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("config"));
     token = await gw.tokenFor(tenant.tenantId, tenant.users.admin);
   });
   afterAll(() => gw?.stop());

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueDevelopmentToken } from "../../src/auth/index.js";
 import { Isolation } from "../../src/generated/prisma/enums.js";
-import { provisionTenant } from "../../src/modules/platform/provisioning.js";
+import { provisionTenant } from "../../src/lifecycle/provision.js";
 import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
 import {
   TEST_JWT_SECRET,
@@ -90,10 +90,10 @@ describe("the RBAC matrix of every contract operation", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("rbac-matrix");
-    fx = await seedTenantFixture(gw.gateway.database, uniqueTenantId("matrix"));
+    fx = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("matrix"));
     victimTenantId = uniqueTenantId("victim");
     await provisionTenant(
-      gw.gateway.database,
+      gw.gateway.lifecycle,
       {
         id: victimTenantId,
         name: "Victim",

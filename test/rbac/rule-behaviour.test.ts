@@ -59,7 +59,7 @@ describe("authorization rules over HTTP", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("rule-behaviour", { logger: log.logger });
-    fx = await seedTenantFixture(gw.gateway.database, uniqueTenantId("rules"));
+    fx = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("rules"));
     admin = await gw.tokenFor(fx.tenantId, fx.users.admin);
   });
   afterAll(() => gw?.stop());

@@ -87,7 +87,7 @@ describe("the gateway when its Redis dies and comes back", () => {
   beforeAll(async () => {
     redisServer = await startPrivateRedis();
     gw = await startTestGateway("redis-down", { redisUrl: redisServer.url });
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("down"));
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("down"));
     token = await gw.tokenFor(tenant.tenantId, tenant.users.member);
   });
 

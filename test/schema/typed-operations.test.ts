@@ -48,7 +48,7 @@ describe("the typed operations against a real gateway", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("typed-operations");
-    acme = await seedTenantFixture(gw.gateway.database, uniqueTenantId("typed"));
+    acme = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("typed"));
     asAdmin = { tenant: acme.tenantId, token: await gw.tokenFor(acme.tenantId, acme.users.admin) };
     asMember = {
       tenant: acme.tenantId,
@@ -232,8 +232,8 @@ describe("the typed operations against a real gateway", () => {
       expect(me?.roles).toEqual(["tenant_admin"]);
     });
 
-    // DATABASE is also refused as not available yet: either way, no retry
-    // may change where an existing tenant's data lives.
+    // No retry may change where an existing tenant's data lives: moving it
+    // is moveTenant's job.
     it.each([
       ["region", { region: "eu-west" }],
       ["isolation", { isolation: "DATABASE" as const }],
@@ -243,15 +243,21 @@ describe("the typed operations against a real gateway", () => {
       expect(codesOf(response)).toEqual(["BAD_USER_INPUT"]);
     });
 
-    it("refuses SCHEMA isolation as not available yet, creating nothing", async () => {
-      const id = uniqueTenantId("schema");
+    it("refuses a DATABASE tenant in a region no server serves, creating nothing", async () => {
+      const id = uniqueTenantId("nowhere");
       const response = await provision({
-        input: { ...input, id, isolation: "SCHEMA", adminEmail: `root@${id}.test` },
+        input: {
+          ...input,
+          id,
+          isolation: "DATABASE",
+          region: "mars",
+          adminEmail: `root@${id}.test`,
+        },
       });
 
       const error = errorOf(response);
-      expect(error?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "isolation" });
-      expect(error?.message).toMatch(/not available/);
+      expect(error?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "region" });
+      expect(error?.message).toMatch(/No database server serves region "mars"/);
       const lookup = await execute(gw, TenantDocument, { tenant: id });
       expect(codesOf(lookup)).toEqual(["TENANT_NOT_FOUND"]);
     });

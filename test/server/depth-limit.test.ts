@@ -19,7 +19,7 @@ describe("the query depth limit", () => {
       // Only depth is under test here; the cost limit has its own file.
       env: { QUERY_MAX_DEPTH: "8", QUERY_MAX_COST: "100000000" },
     });
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("depth"));
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("depth"));
     token = await gw.tokenFor(tenant.tenantId, tenant.users.orgOwner);
   });
   afterAll(() => gw?.stop());

@@ -8,7 +8,7 @@ describe("health, readiness and metrics routes", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("health", { env: { METRICS_TOKEN: "metrics-secret-for-tests" } });
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("health"));
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("health"));
   });
   afterAll(() => gw?.stop());
 

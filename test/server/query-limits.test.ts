@@ -22,7 +22,7 @@ describe("limits on what one operation may cost", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("limits");
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("limits"));
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("limits"));
     token = await gw.tokenFor(tenant.tenantId, tenant.users.member);
   });
   afterAll(() => gw?.stop());
@@ -57,7 +57,7 @@ describe("limits on what one operation may cost", () => {
   it("prices a paged field by the `first` its variables ask for", async () => {
     const limited = await startTestGateway("limits-cost", { env: { QUERY_MAX_COST: "1000" } });
     try {
-      const other = await seedTenantFixture(limited.gateway.database, uniqueTenantId("limits-c"));
+      const other = await seedTenantFixture(limited.gateway.lifecycle, uniqueTenantId("limits-c"));
       const memberToken = await limited.tokenFor(other.tenantId, other.users.member);
       const ask = (first: number) =>
         limited.request(DASHBOARD, {

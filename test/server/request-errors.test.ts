@@ -9,7 +9,7 @@ describe("requests a client got wrong", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("request-errors", { production: true });
-    tenant = await seedTenantFixture(gw.gateway.database, uniqueTenantId("reqerr"));
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("reqerr"));
     admin = await gw.tokenFor(tenant.tenantId, tenant.users.admin);
   });
   afterAll(() => gw?.stop());

@@ -8,7 +8,7 @@ describe("a dashboard query over HTTP", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("smoke");
-    acme = await seedTenantFixture(gw.gateway.database, uniqueTenantId("acme"));
+    acme = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("acme"));
   });
   afterAll(() => gw?.stop());
 

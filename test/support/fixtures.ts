@@ -1,7 +1,7 @@
-import type { Database } from "../../src/data/index.js";
 import { Isolation, MembershipRole } from "../../src/generated/prisma/enums.js";
+import type { LifecycleServices } from "../../src/lifecycle/lifecycle-services.js";
+import { provisionTenant } from "../../src/lifecycle/provision.js";
 import { newId } from "../../src/modules/common/ids.js";
-import { provisionTenant } from "../../src/modules/platform/provisioning.js";
 
 /** The ids a test needs to act as every kind of tenant user. */
 export interface TenantFixture {
@@ -27,24 +27,39 @@ export interface TenantFixture {
 export interface FixtureOptions {
   challenges?: number;
   submissionsPerChallenge?: number;
+  /** The tier to provision in (default SHARED). */
+  isolation?: Isolation;
+  /** Region for DATABASE tenants (picks the server). */
+  region?: string;
 }
 
 /**
- * Provisions a shared tenant and fills it with one user per role, two
- * organizations, a dashboard, challenges and submissions.
+ * Provisions a tenant (shared unless told otherwise) and fills it with one
+ * user per role, two organizations, a dashboard, challenges and submissions.
  */
 export async function seedTenantFixture(
-  database: Database,
+  lifecycle: LifecycleServices,
   tenantId: string,
   options: FixtureOptions = {},
 ): Promise<TenantFixture> {
   const { adminUser } = await provisionTenant(
-    database,
-    { id: tenantId, name: `Tenant ${tenantId}`, isolation: Isolation.SHARED, adminEmail: `admin@${tenantId}.test` },
+    lifecycle,
+    {
+      id: tenantId,
+      name: `Tenant ${tenantId}`,
+      isolation: options.isolation ?? Isolation.SHARED,
+      region: options.region,
+      adminEmail: `admin@${tenantId}.test`,
+    },
     "test:fixture",
   );
-  const db = database.forTenant(tenantId);
-  const make = (name: string) => ({ tenantId, id: newId(), email: `${name}@${tenantId}.test`, name });
+  const db = lifecycle.database.forTenant(tenantId);
+  const make = (name: string) => ({
+    tenantId,
+    id: newId(),
+    email: `${name}@${tenantId}.test`,
+    name,
+  });
   const people = {
     member: make("member"),
     participant: make("participant"),
@@ -62,8 +77,12 @@ export async function seedTenantFixture(
 
   await db.transaction(async (tx) => {
     await tx.user.createMany({ data: Object.values(people) });
-    await tx.role.create({ data: { tenantId, name: "participant", permissions: ["challenges:submit"] } });
-    await tx.role.create({ data: { tenantId, name: "analyst", permissions: ["users:read", "challenges:read"] } });
+    await tx.role.create({
+      data: { tenantId, name: "participant", permissions: ["challenges:submit"] },
+    });
+    await tx.role.create({
+      data: { tenantId, name: "analyst", permissions: ["users:read", "challenges:read"] },
+    });
     const assign = (userId: string, roleName: string) => ({ tenantId, userId, roleName });
     await tx.roleAssignment.createMany({
       data: [
@@ -87,11 +106,22 @@ export async function seedTenantFixture(
         { tenantId, organizationId, userId: people.orgOwner.id, role: MembershipRole.OWNER },
         { tenantId, organizationId, userId: people.orgAdmin.id, role: MembershipRole.ADMIN },
         { tenantId, organizationId, userId: people.orgMember.id, role: MembershipRole.MEMBER },
-        { tenantId, organizationId: otherOrganizationId, userId: people.member.id, role: MembershipRole.OWNER },
+        {
+          tenantId,
+          organizationId: otherOrganizationId,
+          userId: people.member.id,
+          role: MembershipRole.OWNER,
+        },
       ],
     });
     await tx.dashboard.create({
-      data: { tenantId, id: dashboardId, title: "Overview", ownerId: adminUser.id, modules: ["overview"] },
+      data: {
+        tenantId,
+        id: dashboardId,
+        title: "Overview",
+        ownerId: adminUser.id,
+        modules: ["overview"],
+      },
     });
     await tx.challenge.createMany({
       data: challengeIds.map((id, n) => ({ tenantId, id, title: `Challenge ${n + 1}` })),
@@ -101,7 +131,13 @@ export async function seedTenantFixture(
       Array.from({ length: options.submissionsPerChallenge ?? 2 }, (_, s) => {
         const id = newId();
         submissionIds.push(id);
-        return { tenantId, id, challengeId, authorId: authors[(c + s) % authors.length] as string, score: c * 10 + s };
+        return {
+          tenantId,
+          id,
+          challengeId,
+          authorId: authors[(c + s) % authors.length] as string,
+          score: c * 10 + s,
+        };
       }),
     );
     for (let i = 0; i < submissions.length; i += 5_000) {

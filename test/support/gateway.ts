@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { issueDevelopmentToken } from "../../src/auth/index.js";
@@ -6,8 +9,10 @@ import { loadConfig } from "../../src/config/index.js";
 import { createLogger, type Logger } from "../../src/logging/index.js";
 import type { LoaderMode } from "../../src/loaders/index.js";
 import { createGateway, type Gateway } from "../../src/server/gateway.js";
+import { Isolation } from "../../src/generated/prisma/enums.js";
+import { dropLocation, planLocation } from "../../src/lifecycle/locations.js";
 import { createTestDatabase } from "./database.js";
-import { TEST_REDIS_URL } from "./env.js";
+import { TEST_REDIS_URL, TEST_SECOND_DATABASE_URL } from "./env.js";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-keys";
 
@@ -15,7 +20,11 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   body: {
     data?: T | null;
-    errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+    errors?: {
+      message: string;
+      path?: (string | number)[];
+      extensions?: Record<string, unknown>;
+    }[];
   };
 }
 
@@ -32,7 +41,10 @@ export interface TestGateway {
   readonly gateway: Gateway;
   readonly databaseUrl: string;
   /** Sends one GraphQL operation over HTTP. */
-  request<T = Record<string, unknown>>(query: string, options?: RequestOptions): Promise<GraphQLResponse<T>>;
+  request<T = Record<string, unknown>>(
+    query: string,
+    options?: RequestOptions,
+  ): Promise<GraphQLResponse<T>>;
   /** A signed token for a tenant user. */
   tokenFor(tenantId: string, userId: string): Promise<string>;
   /** A signed global admin token (no tenant). */
@@ -48,6 +60,8 @@ export interface TestGatewayOptions {
   redisUrl?: string;
   logger?: Logger;
   env?: Record<string, string>;
+  /** Migrations for new tenant locations (to make one fail). */
+  migrationsDir?: string;
 }
 
 /** A tenant id no other test file uses: Redis is shared between test files. */
@@ -64,9 +78,18 @@ export async function startTestGateway(
   options: TestGatewayOptions = {},
 ): Promise<TestGateway> {
   const database = await createTestDatabase(label);
+  const files = await mkdtemp(join(tmpdir(), `ogc-${label}-`));
   const config = loadConfig({
     NODE_ENV: options.production ? "production" : "test",
     DATABASE_URL: database.url,
+    // Database tenants go to the test server (region local) or to the second
+    // cluster (region eu), another PostgreSQL on its own port.
+    DATABASE_SERVERS: JSON.stringify([
+      { id: "primary", region: "local", url: database.url },
+      { id: "second", region: "eu", url: TEST_SECOND_DATABASE_URL },
+    ]),
+    STORAGE_DIR: join(files, "storage"),
+    EXPORT_DIR: join(files, "exports"),
     ...(options.redis === false ? {} : { REDIS_URL: options.redisUrl ?? TEST_REDIS_URL }),
     JWT_SECRET: TEST_JWT_SECRET,
     ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
@@ -75,7 +98,13 @@ export async function startTestGateway(
     ...options.env,
   });
   const logger = options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const gateway = await createGateway({ config, logger, loaderMode: options.loaderMode, registryTtlMs: 0 });
+  const gateway = await createGateway({
+    config,
+    logger,
+    loaderMode: options.loaderMode,
+    registryTtlMs: 0,
+    migrationsDir: options.migrationsDir,
+  });
   const url = await gateway.listen(0);
 
   return {
@@ -93,16 +122,35 @@ export async function startTestGateway(
         },
         body: JSON.stringify({ query, variables: request.variables }),
       });
-      return { status: response.status, body: (await response.json()) as GraphQLResponse<T>["body"] };
+      return {
+        status: response.status,
+        body: (await response.json()) as GraphQLResponse<T>["body"],
+      };
     },
-    tokenFor: (tenantId, userId) => issueDevelopmentToken(TEST_JWT_SECRET, { sub: userId, tid: tenantId }),
+    tokenFor: (tenantId, userId) =>
+      issueDevelopmentToken(TEST_JWT_SECRET, { sub: userId, tid: tenantId }),
     globalAdminToken: () =>
       issueDevelopmentToken(TEST_JWT_SECRET, { sub: "staff-1", roles: ["global_admin"] }),
     stop: async () => {
+      // Tenant databases and logins live outside the test database.
+      await dropTenantDatabases(gateway);
       await gateway.stop();
       await database.drop();
+      await rm(files, { recursive: true, force: true });
     },
   };
+}
+
+/** Removes every DATABASE tenant's database and login the gateway made. */
+async function dropTenantDatabases(gateway: Gateway): Promise<void> {
+  const tenants = await gateway.database.control.tenant.findMany({
+    where: { databaseServer: { not: null } },
+    select: { id: true, databaseServer: true },
+  });
+  for (const tenant of tenants) {
+    const planned = planLocation(tenant.id, Isolation.DATABASE, tenant.databaseServer);
+    await dropLocation(gateway.database, tenant.id, planned);
+  }
 }
 
 /** The error codes of a response, in order. */

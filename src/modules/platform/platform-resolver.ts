@@ -8,7 +8,7 @@ import type { UserRecord } from "../identity/identity-types.js";
 import { reloadTenant } from "../tenants/tenant-config-service.js";
 import { toTenantView } from "../tenants/tenant-view.js";
 import { ProvisionResultType, ProvisionTenantInput, TenantSummaryType } from "./platform-types.js";
-import { provisionTenant } from "./provisioning.js";
+import { provisionTenant } from "../../lifecycle/provision.js";
 import { listTenantSummaries, setTenantStatus } from "./tenant-admin-service.js";
 
 /**
@@ -50,7 +50,7 @@ export class PlatformResolver {
     @Arg("input", () => ProvisionTenantInput) input: ProvisionTenantInput,
   ) {
     const outcome = await auditFailures(ctx, "tenant.provision", input.id, () =>
-      provisionTenant(ctx.platform.database, input, actorOf(ctx.principal) ?? "unknown"),
+      provisionTenant(ctx.platform.lifecycle, input, actorOf(ctx.principal) ?? "unknown"),
     );
     ctx.platform.registry.invalidate(outcome.tenantId);
     const tenant = await reloadTenant(ctx, outcome.tenantId);

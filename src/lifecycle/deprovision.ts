@@ -1,0 +1,57 @@
+import { recordPlatformAudit } from "../audit/index.js";
+import { SHARED_LOCATION } from "../data/placement/tenant-location.js";
+import { badInput, GatewayError } from "../errors/index.js";
+import { Isolation, TenantStatus } from "../generated/prisma/enums.js";
+import { isTenantId } from "../tenancy/index.js";
+import { withLifecycleLock } from "./lifecycle-lock.js";
+import type { LifecycleServices } from "./lifecycle-services.js";
+import { dropLocation, planLocation } from "./locations.js";
+
+/**
+ * Removes a tenant for good: its data wherever it lives (rows, schema, or
+ * database and login), its storage prefix, its cache entries, any fence its
+ * earlier moves left in the shared tables, and finally its registry row and
+ * config. Only a suspended tenant, or one whose provisioning never finished,
+ * can be removed, so a live tenant cannot vanish by one mistaken call. The
+ * platform audit log keeps its history. Running it again after a failure
+ * part-way finishes the job.
+ */
+export async function deprovisionTenant(
+  services: LifecycleServices,
+  tenantId: string,
+  actorId: string,
+): Promise<void> {
+  if (!isTenantId(tenantId)) throw badInput("id", "id is not a tenant id.");
+  const { database } = services;
+
+  await withLifecycleLock(database, tenantId, async () => {
+    const tenant = await database.control.tenant.findUnique({ where: { id: tenantId } });
+    if (!tenant) throw new GatewayError("TENANT_NOT_FOUND", `There is no tenant "${tenantId}".`);
+    if (tenant.status === TenantStatus.ACTIVE) {
+      throw badInput("id", `Tenant "${tenantId}" is active; suspend it before removing it.`);
+    }
+    if (tenant.movingTo) {
+      throw badInput("id", `Tenant "${tenantId}" is being moved; remove it when the move ends.`);
+    }
+
+    const planned = planLocation(tenantId, tenant.isolation, tenant.databaseServer);
+    await dropLocation(database, tenantId, planned);
+    // Shared rows may remain from a time the tenant lived there, with a fence.
+    if (tenant.isolation !== Isolation.SHARED) {
+      await dropLocation(database, tenantId, SHARED_LOCATION);
+    }
+    await database.admin.atLocation(SHARED_LOCATION, (session) =>
+      session.query(`DELETE FROM "TenantFence" WHERE "tenantId" = $1`, [tenantId]),
+    );
+    await services.storage.removeTenant(tenant.storageBucket, tenantId);
+    await services.cache.clearTenant(tenantId);
+    await database.control.tenant.delete({ where: { id: tenantId } });
+    database.placement.invalidate(tenantId);
+    await recordPlatformAudit(database.control, {
+      actorId,
+      action: "tenant.deprovision",
+      tenantId,
+      detail: { isolation: tenant.isolation, status: tenant.status },
+    });
+  });
+}

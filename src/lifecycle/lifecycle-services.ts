@@ -1,0 +1,21 @@
+import type { GatewayCache } from "../cache/index.js";
+import type { SecretBox } from "../crypto/index.js";
+import type { Database } from "../data/index.js";
+import type { Logger } from "../logging/index.js";
+import type { StorageLayout } from "../storage/index.js";
+
+/** What provisioning, moves, upgrades, exports and removals work with. */
+export interface LifecycleServices {
+  readonly database: Database;
+  readonly cache: GatewayCache;
+  /** Seals tenant database connection strings. */
+  readonly secretBox: SecretBox;
+  readonly storage: StorageLayout;
+  /** Region of the control database; the default for new tenants. */
+  readonly region: string;
+  /** Where tenant export archives are written and read. */
+  readonly exportDir: string;
+  /** Migrations to apply to new locations (default: the repository's). */
+  readonly migrationsDir?: string;
+  readonly logger: Logger;
+}

@@ -1,0 +1,242 @@
+import { randomBytes } from "node:crypto";
+import type { SecretBox } from "../crypto/index.js";
+import type { Database } from "../data/index.js";
+import { migrate, type MigrationResult, type SqlSession } from "../data/migrator.js";
+import { urlForDatabase } from "../data/placement/database-servers.js";
+import { databaseSecretContext } from "../data/placement/placement-directory.js";
+import {
+  databaseNameFor,
+  loginRoleFor,
+  quoteIdentifier,
+  schemaNameFor,
+  type TenantLocation,
+} from "../data/placement/tenant-location.js";
+import { deleteRows } from "../data/placement/table-copy.js";
+import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
+import { Isolation } from "../generated/prisma/enums.js";
+
+/**
+ * Creating, upgrading and removing the places tenants live in. Every step
+ * can run again after a failure part-way and then finishes the job.
+ */
+
+/** Where a tenant will live, before its location exists. */
+export type PlannedLocation =
+  | { readonly isolation: typeof Isolation.SHARED }
+  | { readonly isolation: typeof Isolation.SCHEMA; readonly schema: string }
+  | {
+      readonly isolation: typeof Isolation.DATABASE;
+      readonly server: string;
+      readonly database: string;
+    };
+
+/** The registry columns that record a location (null for the tiers that lack them). */
+export interface PlacementColumns {
+  isolation: Isolation;
+  schemaName: string | null;
+  databaseServer: string | null;
+  databaseName: string | null;
+  databaseSecret: string | null;
+  schemaVersion: string | null;
+}
+
+/** A location that exists, migrated, with the registry columns that name it. */
+export interface ReadyLocation {
+  readonly location: TenantLocation;
+  readonly columns: PlacementColumns;
+}
+
+/** The names a tenant gets in a tier: fixed by its id, so a retry finds them again. */
+export function planLocation(
+  tenantId: string,
+  isolation: Isolation,
+  server: string | null,
+): PlannedLocation {
+  switch (isolation) {
+    case Isolation.SHARED:
+      return { isolation };
+    case Isolation.SCHEMA:
+      return { isolation, schema: schemaNameFor(tenantId) };
+    case Isolation.DATABASE:
+      if (!server) throw new Error("a DATABASE location needs a server");
+      return { isolation, server, database: databaseNameFor(tenantId) };
+    default: {
+      const unknown: never = isolation;
+      throw new Error(`unhandled isolation ${String(unknown)}`);
+    }
+  }
+}
+
+/** The latest migration in a result: the version a location is at. */
+export function versionOf(result: MigrationResult): string | null {
+  const all = [...result.alreadyApplied, ...result.applied].sort();
+
+  return all.at(-1) ?? null;
+}
+
+/** Brings a location's tables to the latest migration. */
+export function migrateLocation(
+  database: Database,
+  location: TenantLocation,
+  migrationsDir?: string,
+): Promise<MigrationResult> {
+  return database.admin.atLocation(location, (session) => migrate(session, { migrationsDir }));
+}
+
+/**
+ * Makes `planned` exist and migrates it: a schema in the control database,
+ * or a database with a login of its own on its server. Idempotent. For a
+ * database, a retry sets a fresh password, so the sealed connection string
+ * it returns is always the one that works.
+ */
+export async function createLocation(
+  database: Database,
+  box: SecretBox,
+  tenantId: string,
+  planned: PlannedLocation,
+  migrationsDir?: string,
+): Promise<ReadyLocation> {
+  switch (planned.isolation) {
+    case Isolation.SHARED: {
+      const location: TenantLocation = planned;
+      return ready(location, versionOf(await migrateLocation(database, location, migrationsDir)));
+    }
+    case Isolation.SCHEMA: {
+      const location: TenantLocation = planned;
+      await database.admin.atLocation({ isolation: Isolation.SHARED }, (session) =>
+        session.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(planned.schema)}`),
+      );
+      return ready(location, versionOf(await migrateLocation(database, location, migrationsDir)));
+    }
+    case Isolation.DATABASE:
+      return createDatabaseLocation(database, box, tenantId, planned, migrationsDir);
+    default: {
+      const unknown: never = planned;
+      throw new Error(`unhandled location ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function ready(location: TenantLocation, schemaVersion: string | null): ReadyLocation {
+  return {
+    location,
+    columns: {
+      isolation: location.isolation,
+      schemaName: location.isolation === Isolation.SCHEMA ? location.schema : null,
+      databaseServer: location.isolation === Isolation.DATABASE ? location.server : null,
+      databaseName: location.isolation === Isolation.DATABASE ? location.database : null,
+      databaseSecret: null,
+      schemaVersion,
+    },
+  };
+}
+
+async function createDatabaseLocation(
+  database: Database,
+  box: SecretBox,
+  tenantId: string,
+  planned: PlannedLocation & { isolation: "DATABASE" },
+  migrationsDir?: string,
+): Promise<ReadyLocation> {
+  const server = database.admin.server(planned.server);
+  const login = loginRoleFor(tenantId);
+  // base64url has no quote or backslash, so it is safe inside a literal.
+  const password = randomBytes(24).toString("base64url");
+  const db = quoteIdentifier(planned.database);
+  const role = quoteIdentifier(login);
+
+  await database.admin.atServer(planned.server, async (session) => {
+    await ensureRole(session, login);
+    await session.exec(
+      `ALTER ROLE ${role} LOGIN PASSWORD '${password}' NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE INHERIT`,
+    );
+    const exists = await session.query("SELECT 1 FROM pg_database WHERE datname = $1", [
+      planned.database,
+    ]);
+    // CREATE DATABASE cannot run in a transaction or take IF NOT EXISTS.
+    if (exists.length === 0) await session.exec(`CREATE DATABASE ${db}`);
+    await session.exec(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+    await session.exec(`GRANT CONNECT ON DATABASE ${db} TO ${role}`);
+  });
+
+  const url = new URL(urlForDatabase(server.adminUrl, planned.database));
+  url.username = login;
+  url.password = password;
+  const location: TenantLocation = { ...planned, url: url.toString() };
+  const version = versionOf(await migrateLocation(database, location, migrationsDir));
+  // The migration made the tenant role; the login reaches its grants through it.
+  await database.admin.atServer(planned.server, (session) =>
+    session.exec(`GRANT ogc_tenant TO ${role}`),
+  );
+  const result = ready(location, version);
+
+  return {
+    location,
+    columns: {
+      ...result.columns,
+      databaseSecret: box.seal(location.url, databaseSecretContext(tenantId)),
+    },
+  };
+}
+
+async function ensureRole(session: SqlSession, name: string): Promise<void> {
+  const found = await session.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name]);
+  if (found.length > 0) return;
+  try {
+    await session.exec(`CREATE ROLE ${quoteIdentifier(name)} NOLOGIN`);
+  } catch (error) {
+    // Another process created it between the check and here.
+    if ((error as { code?: string }).code !== "42710") throw error;
+  }
+}
+
+/**
+ * Removes a tenant's data from a location: its rows from the shared tables,
+ * its schema, or its database and login. Idempotent; a location already gone
+ * is not an error.
+ */
+export async function dropLocation(
+  database: Database,
+  tenantId: string,
+  planned: PlannedLocation,
+): Promise<void> {
+  switch (planned.isolation) {
+    case Isolation.SHARED:
+      await database.admin.atLocation(planned, async (session) => {
+        await session.exec("BEGIN");
+        try {
+          // Children first, though the foreign keys would cascade anyway.
+          for (const table of [...TENANT_TABLES].reverse()) {
+            await deleteRows(session, "public", table, tenantId);
+          }
+          await session.exec("COMMIT");
+        } catch (error) {
+          await session.exec("ROLLBACK").catch(() => {});
+          throw error;
+        }
+      });
+      return;
+    case Isolation.SCHEMA:
+      await database.locations.retire(planned);
+      await database.admin.atLocation({ isolation: Isolation.SHARED }, (session) =>
+        session.exec(`DROP SCHEMA IF EXISTS ${quoteIdentifier(planned.schema)} CASCADE`),
+      );
+      return;
+    case Isolation.DATABASE: {
+      await database.locations.retire({ ...planned, url: "" });
+      const login = quoteIdentifier(loginRoleFor(tenantId));
+      await database.admin.atServer(planned.server, async (session) => {
+        // FORCE ends other gateway processes' connections to it as well.
+        await session.exec(
+          `DROP DATABASE IF EXISTS ${quoteIdentifier(planned.database)} WITH (FORCE)`,
+        );
+        await session.exec(`DROP ROLE IF EXISTS ${login}`);
+      });
+      return;
+    }
+    default: {
+      const unknown: never = planned;
+      throw new Error(`unhandled location ${JSON.stringify(unknown)}`);
+    }
+  }
+}

@@ -1,0 +1,6 @@
+export {
+  DEFAULT_BUCKET,
+  STORAGE_AREAS,
+  StorageLayout,
+  type StorageArea,
+} from "./storage-layout.js";
