@@ -130,6 +130,9 @@ function tenantHandles(
   };
 }
 
+/** `application_name` of every pooled connection the gateway opens. */
+export const GATEWAY_APPLICATION_NAME = "newfinity-gateway";
+
 /** The login role of tenant connections (see the tenant_login_role migration). */
 export const TENANT_LOGIN_ROLE = "ogc_app";
 
@@ -139,6 +142,8 @@ function createPool(url: string, max: number, logger: Logger, idleTimeoutMillis 
     max,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis,
+    // Operators (and the scale benchmark) count the gateway's connections by it.
+    application_name: GATEWAY_APPLICATION_NAME,
   });
   pool.on("error", (err) => logger.warn({ err }, "idle database connection failed"));
   // Every schema client over the shared pool adds an error listener of its

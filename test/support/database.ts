@@ -9,7 +9,10 @@ import { TEST_DATABASE_URL } from "./env.js";
 export async function createTestDatabase(
   label: string,
 ): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
-  const safe = label.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 30);
+  const safe = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .slice(0, 30);
   const name = `ogc_test_${safe}_${randomBytes(3).toString("hex")}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();

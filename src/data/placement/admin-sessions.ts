@@ -37,7 +37,11 @@ async function withClient<T>(
   setup: string | null,
   work: (session: SqlSession) => Promise<T>,
 ): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: 5_000,
+    application_name: "newfinity-gateway-admin",
+  });
   client.on("error", () => {});
   await client.connect();
   try {
