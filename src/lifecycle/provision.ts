@@ -1,6 +1,5 @@
 import { recordPlatformAudit, recordTenantAudit } from "../audit/index.js";
 import type { Database } from "../data/index.js";
-import { chooseServer } from "../data/placement/database-servers.js";
 import { badInput } from "../errors/index.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { Isolation, TenantStatus } from "../generated/prisma/enums.js";
@@ -13,6 +12,7 @@ import { defaultConfig, type TenantConfigDocuments } from "../tenancy/tenant-con
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import { createLocation, planLocation, type PlannedLocation } from "./locations.js";
+import { pickServer } from "./server-choice.js";
 
 export interface ProvisionRequest {
   id: string;
@@ -111,33 +111,6 @@ async function findFirstAdmin(database: Database, tenantId: string) {
   return { user };
 }
 
-/** The server a new DATABASE tenant goes to, by region and tier. */
-async function pickServer(services: LifecycleServices, input: CheckedRequest): Promise<string> {
-  const { database } = services;
-  if (database.servers.length === 0) {
-    throw badInput(
-      "isolation",
-      "This gateway has no database servers for DATABASE tenants (the embedded database hosts none); use SHARED or SCHEMA.",
-    );
-  }
-  const counts = await database.control.tenant.groupBy({
-    by: ["databaseServer"],
-    where: { isolation: Isolation.DATABASE },
-    _count: { _all: true },
-  });
-  const load = new Map(counts.map((c) => [c.databaseServer ?? "", c._count._all]));
-  const server = chooseServer(database.servers, input.region, input.tier, load);
-  if (!server) {
-    const regions = [...new Set(database.servers.map((s) => s.region))].join(", ");
-    throw badInput(
-      "region",
-      `No database server serves region "${input.region}" for tier "${input.tier}". Regions with servers: ${regions}.`,
-    );
-  }
-
-  return server.id;
-}
-
 /**
  * Creates a tenant in any tier: its location (schema or database, migrated),
  * storage, config, built-in roles and first tenant admin, then registers it
@@ -200,7 +173,8 @@ async function provisionLocked(
   // 1. Record the tenant, not yet live, with the location it is to have.
   const server =
     input.isolation === Isolation.DATABASE
-      ? (existing?.databaseServer ?? (await pickServer(services, input)))
+      ? (existing?.databaseServer ??
+        (await pickServer(services, { region: input.region, tier: input.tier, server: null })))
       : null;
   const planned: PlannedLocation = planLocation(input.id, input.isolation, server);
   const storageBucket = existing?.storageBucket ?? storage.bucketFor(input.id, input.isolation);

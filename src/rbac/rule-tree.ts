@@ -93,6 +93,8 @@ export const RULE_TREE: IRules = {
     provisionTenant: globalAdmin,
     suspendTenant: globalAdmin,
     resumeTenant: globalAdmin,
+    moveTenant: globalAdmin,
+    deprovisionTenant: globalAdmin,
   },
 
   // Name and branding are public: login pages show them before anyone signs
@@ -114,6 +116,8 @@ export const RULE_TREE: IRules = {
   Submission: { "*": readableWith("submissions", "challenges:read", "challenges:submit") },
   TenantSummary: { "*": globalAdmin },
   ProvisionResult: { "*": globalAdmin },
+  TenantMove: { "*": globalAdmin },
+  TableDigest: { "*": globalAdmin },
 
   // Page wrappers carry no data of their own; their root field is guarded.
   UserConnection: { "*": allow },

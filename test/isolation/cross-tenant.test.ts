@@ -350,6 +350,23 @@ const MUTATION_PROBES: Record<string, Probe> = {
 
     expectRefused(res, "FORBIDDEN");
   },
+
+  moveTenant: async ({ b, asAdmin }) => {
+    const res = await asAdmin(
+      "mutation ($id: ID!) { moveTenant(id: $id, isolation: SCHEMA) { to } }",
+      { id: b.tenantId },
+    );
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  deprovisionTenant: async ({ b, asAdmin }) => {
+    const res = await asAdmin("mutation ($id: ID!) { deprovisionTenant(id: $id) }", {
+      id: b.tenantId,
+    });
+
+    expectRefused(res, "FORBIDDEN");
+  },
 };
 
 /** Each of B's rows as text, per table: any change of B shows up here. */

@@ -70,7 +70,7 @@ export function loginRoleFor(tenantId: string): string {
   return `ogc_login_${identifierPart(tenantId)}`;
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** Double-quotes a name the gateway made; refuses anything else. */
 export function quoteIdentifier(name: string): string {

@@ -7,9 +7,17 @@ import { BUILT_IN_ROLES, TENANT_ADMIN_ROLE } from "../../rbac/permissions.js";
 import type { UserRecord } from "../identity/identity-types.js";
 import { reloadTenant } from "../tenants/tenant-config-service.js";
 import { toTenantView } from "../tenants/tenant-view.js";
-import { ProvisionResultType, ProvisionTenantInput, TenantSummaryType } from "./platform-types.js";
+import {
+  Isolation,
+  ProvisionResultType,
+  ProvisionTenantInput,
+  TenantMoveType,
+  TenantSummaryType,
+} from "./platform-types.js";
+import { deprovisionTenant } from "../../lifecycle/deprovision.js";
+import { moveTenant } from "../../lifecycle/move-tenant.js";
 import { provisionTenant } from "../../lifecycle/provision.js";
-import { listTenantSummaries, setTenantStatus } from "./tenant-admin-service.js";
+import { listTenantSummaries, setTenantStatus, tenantSummary } from "./tenant-admin-service.js";
 
 /**
  * Runs a platform action; when it fails, a `<action>.failed` row with the
@@ -74,6 +82,48 @@ export class PlatformResolver {
     return auditFailures(ctx, "tenant.suspend", id, () =>
       setTenantStatus(ctx, id, TenantStatus.SUSPENDED),
     );
+  }
+
+  @Mutation(() => TenantMoveType, {
+    description:
+      "Global admin only. Moves a tenant to another tier or database server; every row is verified at both ends before the switch, and writes wait while it runs.",
+  })
+  async moveTenant(
+    @Ctx() ctx: GatewayContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("isolation", () => Isolation) isolation: Isolation,
+    @Arg("region", () => String, { nullable: true }) region?: string | null,
+    @Arg("server", () => String, { nullable: true }) server?: string | null,
+  ) {
+    const report = await auditFailures(ctx, "tenant.move", id, () =>
+      moveTenant(
+        ctx.platform.lifecycle,
+        id,
+        { isolation, region, server },
+        actorOf(ctx.principal) ?? "unknown",
+      ),
+    );
+    ctx.platform.registry.invalidate(id);
+    const tenant = await tenantSummary(ctx, id);
+
+    return {
+      ...report,
+      tenant,
+      tables: report.tables.map(({ table, rows, checksum }) => ({ name: table, rows, checksum })),
+    };
+  }
+
+  @Mutation(() => Boolean, {
+    description:
+      "Global admin only. Removes a suspended (or never finished) tenant with all its data, storage and cache; true when done.",
+  })
+  async deprovisionTenant(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string) {
+    await auditFailures(ctx, "tenant.deprovision", id, () =>
+      deprovisionTenant(ctx.platform.lifecycle, id, actorOf(ctx.principal) ?? "unknown"),
+    );
+    ctx.platform.registry.invalidate(id);
+
+    return true;
   }
 
   @Mutation(() => TenantSummaryType, { description: "Global admin only." })

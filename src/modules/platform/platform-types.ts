@@ -1,5 +1,5 @@
 import { GraphQLJSON } from "graphql-scalars";
-import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Isolation } from "../../generated/prisma/enums.js";
 import { UserType } from "../identity/identity-types.js";
 import { TenantType } from "../tenants/tenant-types.js";
@@ -28,6 +28,12 @@ export class ProvisionTenantInput {
 
   @Field(() => String, { nullable: true })
   tier?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "Release channel for upgrades (`npm run migrate -- --channel`); default stable.",
+  })
+  releaseChannel?: string | null;
 
   @Field(() => String)
   adminEmail!: string;
@@ -67,4 +73,36 @@ export class TenantSummaryType {
 
   @Field(() => GraphQLJSON, { nullable: true })
   billing!: Record<string, unknown> | null;
+}
+
+@ObjectType("TableDigest", { description: "One table of a tenant: rows and content checksum." })
+export class TableDigestType {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Int)
+  rows!: number;
+
+  @Field(() => String, { description: "md5 over each row's md5, in primary-key order." })
+  checksum!: string;
+}
+
+@ObjectType("TenantMove")
+export class TenantMoveType {
+  @Field(() => TenantSummaryType)
+  tenant!: TenantSummaryType;
+
+  @Field(() => String, {
+    description: "Where the tenant lived, e.g. shared or schema:tenant_acme.",
+  })
+  from!: string;
+
+  @Field(() => String, { description: "Where it lives now." })
+  to!: string;
+
+  @Field(() => [TableDigestType], { description: "Verified equal at both ends before the switch." })
+  tables!: TableDigestType[];
+
+  @Field(() => Int)
+  durationMs!: number;
 }

@@ -69,6 +69,15 @@ export async function listTenantSummaries(ctx: GatewayContext): Promise<TenantSu
   return Promise.all(tenants.map((tenant) => summarize(ctx, tenant)));
 }
 
+/** One tenant's summary, read fresh from the control plane. */
+export async function tenantSummary(ctx: GatewayContext, id: string): Promise<TenantSummaryType> {
+  ctx.platform.registry.invalidate(id);
+  const tenant = await ctx.platform.registry.get(id);
+  if (!tenant) throw new GatewayError("TENANT_NOT_FOUND", `There is no tenant "${id}".`);
+
+  return summarize(ctx, tenant);
+}
+
 /** Suspends or resumes a tenant; doing it twice changes nothing more. */
 export async function setTenantStatus(
   ctx: GatewayContext,

@@ -1,0 +1,286 @@
+import { recordPlatformAudit } from "../audit/index.js";
+import type { SqlSession } from "../data/migrator.js";
+import { locationOf } from "../data/placement/placement-directory.js";
+import {
+  digestTable,
+  readRows,
+  deleteRows,
+  writeRows,
+  type TableDigest,
+} from "../data/placement/table-copy.js";
+import {
+  describeLocation,
+  quoteIdentifier,
+  schemaOf,
+  type TenantLocation,
+} from "../data/placement/tenant-location.js";
+import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
+import { badInput, GatewayError } from "../errors/index.js";
+import { Isolation, TenantStatus } from "../generated/prisma/enums.js";
+import { isTenantId } from "../tenancy/index.js";
+import { withLifecycleLock } from "./lifecycle-lock.js";
+import type { LifecycleServices } from "./lifecycle-services.js";
+import {
+  createLocation,
+  dropLocation,
+  migrateLocation,
+  planLocation,
+  type PlannedLocation,
+} from "./locations.js";
+import { pickServer } from "./server-choice.js";
+
+export interface MoveRequest {
+  isolation: Isolation;
+  /** DATABASE targets: the region whose server takes the tenant (default: the tenant's). */
+  region?: string | null;
+  /** DATABASE targets: a server by id, instead of choosing by region. */
+  server?: string | null;
+}
+
+export interface MoveReport {
+  tenantId: string;
+  from: string;
+  to: string;
+  /** Per table, as verified equal at both ends before the switch. */
+  tables: TableDigest[];
+  durationMs: number;
+}
+
+export interface MoveHooks {
+  /** Runs after the copy is verified, while writes are held (tests use it). */
+  beforeSwitch?: () => Promise<void>;
+}
+
+/** The key space writers share-lock in the fence function (see the tenant_placement migration). */
+const MOVE_LOCK_SQL = "SELECT pg_advisory_lock(7270, hashtext($1))";
+const MOVE_UNLOCK_SQL = "SELECT pg_advisory_unlock(7270, hashtext($1))";
+
+/**
+ * Moves a tenant to another tier or server without losing a row:
+ *
+ * 1. the target location is created and migrated, and the source brought
+ *    to the same migration;
+ * 2. the tenant's move lock is taken at the source: writes in flight finish,
+ *    new ones wait (up to TENANT_WRITE_WAIT_MS, then RATE_LIMITED); reads go on;
+ * 3. every table is copied in one transaction at the target, and per-table
+ *    row counts and checksums are compared at both ends; any difference
+ *    rolls the copy back and leaves the tenant where it was;
+ * 4. the source is fenced and the registry switched, so every gateway
+ *    process, however stale its view, follows the tenant to the target;
+ * 5. the lock is released (waiting writes retry at the target), the cache
+ *    cleared, and only then is the old copy removed.
+ */
+export async function moveTenant(
+  services: LifecycleServices,
+  tenantId: string,
+  request: MoveRequest,
+  actorId: string,
+  hooks: MoveHooks = {},
+): Promise<MoveReport> {
+  if (!isTenantId(tenantId)) throw badInput("id", "id is not a tenant id.");
+  const { database } = services;
+
+  return withLifecycleLock(database, tenantId, async () => {
+    const started = Date.now();
+    const tenant = await database.control.tenant.findUnique({ where: { id: tenantId } });
+    if (!tenant) throw new GatewayError("TENANT_NOT_FOUND", `There is no tenant "${tenantId}".`);
+    if (tenant.status === TenantStatus.PROVISIONING) {
+      throw badInput("id", `Tenant "${tenantId}" is still being provisioned; finish that first.`);
+    }
+
+    const source = locationOf(tenant, services.secretBox);
+    const region =
+      request.isolation === Isolation.DATABASE
+        ? request.region?.trim() || tenant.region
+        : services.region;
+    const server =
+      request.isolation === Isolation.DATABASE
+        ? await pickServer(services, {
+            region,
+            tier: tenant.tier,
+            server: request.server ?? null,
+          })
+        : null;
+    const planned = planLocation(tenantId, request.isolation, server);
+    if (describePlanned(planned) === describeLocation(source)) {
+      throw badInput("isolation", `Tenant "${tenantId}" already lives there.`);
+    }
+
+    await database.control.tenant.update({
+      where: { id: tenantId },
+      data: { movingTo: describePlanned(planned) },
+    });
+    try {
+      const report = await copyAndSwitch(services, tenantId, source, planned, region, hooks);
+      await recordPlatformAudit(database.control, {
+        actorId,
+        action: "tenant.move",
+        tenantId,
+        detail: { from: report.from, to: report.to, tables: report.tables },
+      });
+
+      return { ...report, durationMs: Date.now() - started };
+    } catch (error) {
+      await database.control.tenant.update({ where: { id: tenantId }, data: { movingTo: null } });
+      throw error;
+    }
+  });
+}
+
+function describePlanned(planned: PlannedLocation): string {
+  return describeLocation(
+    planned.isolation === Isolation.DATABASE ? { ...planned, url: "" } : planned,
+  );
+}
+
+async function copyAndSwitch(
+  services: LifecycleServices,
+  tenantId: string,
+  source: TenantLocation,
+  planned: PlannedLocation,
+  region: string,
+  hooks: MoveHooks,
+): Promise<Omit<MoveReport, "durationMs">> {
+  const { database } = services;
+
+  // 1. Both ends at the latest migration, so rows fit column for column.
+  await migrateLocation(database, source, services.migrationsDir);
+  const target = await createLocation(
+    database,
+    services.secretBox,
+    tenantId,
+    planned,
+    services.migrationsDir,
+  );
+
+  let switched = false;
+  try {
+    const tables = await database.admin.atLocation(source, async (from) => {
+      // 2. Hold writers off at the source for the copy and the switch.
+      await from.query(MOVE_LOCK_SQL, [tenantId]);
+      try {
+        const digests = await database.admin.atLocation(target.location, (to) =>
+          copyVerified(from, source, to, target.location, tenantId),
+        );
+        await hooks.beforeSwitch?.();
+
+        // 4. Fence the source first: from here no process reads or writes it.
+        await fence(from, source, tenantId, describeLocation(target.location));
+        try {
+          await database.control.tenant.update({
+            where: { id: tenantId },
+            data: { ...target.columns, region, movingTo: null },
+          });
+        } catch (error) {
+          await unfence(from, source, tenantId);
+          throw error;
+        }
+        switched = true;
+        database.placement.invalidate(tenantId);
+
+        return digests;
+      } finally {
+        await from.query(MOVE_UNLOCK_SQL, [tenantId]).catch(() => undefined);
+      }
+    });
+
+    // 5. Old cache entries may name rows by the old copy's ids; drop them all.
+    await services.cache.clearTenant(tenantId);
+    const sourcePlan = planLocation(
+      tenantId,
+      source.isolation,
+      source.isolation === Isolation.DATABASE ? source.server : null,
+    );
+    await dropLocation(database, tenantId, sourcePlan);
+
+    return {
+      tenantId,
+      from: describeLocation(source),
+      to: describeLocation(target.location),
+      tables,
+    };
+  } catch (error) {
+    // Nothing switched: the half-made target goes, the tenant stays put.
+    if (!switched && planned.isolation !== Isolation.SHARED) {
+      await dropLocation(database, tenantId, planned).catch((err: unknown) =>
+        services.logger.warn({ err, tenantId }, "could not remove a failed move's target"),
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * 3. Copies every table in one target transaction and compares per-table
+ * row counts and checksums at both ends before committing.
+ */
+async function copyVerified(
+  from: SqlSession,
+  source: TenantLocation,
+  to: SqlSession,
+  target: TenantLocation,
+  tenantId: string,
+): Promise<TableDigest[]> {
+  const sourceSchema = schemaOf(source);
+  const targetSchema = schemaOf(target);
+  await to.exec("BEGIN");
+  try {
+    // Leftovers of an earlier stay here, or of a failed move, go first.
+    for (const table of [...TENANT_TABLES].reverse()) {
+      await deleteRows(to, targetSchema, table, tenantId);
+    }
+    await to.query(
+      `DELETE FROM ${quoteIdentifier(targetSchema)}."TenantFence" WHERE "tenantId" = $1`,
+      [tenantId],
+    );
+
+    await from.exec("BEGIN");
+    const digests: TableDigest[] = [];
+    try {
+      for (const table of TENANT_TABLES) {
+        for await (const rows of readRows(from, sourceSchema, table, tenantId)) {
+          await writeRows(to, targetSchema, table, rows);
+        }
+        const expected = await digestTable(from, sourceSchema, table, tenantId);
+        const arrived = await digestTable(to, targetSchema, table, tenantId);
+        if (expected.rows !== arrived.rows || expected.checksum !== arrived.checksum) {
+          throw new Error(
+            `Move of ${tenantId} stopped: table ${table.name} has ${arrived.rows} rows ` +
+              `(checksum ${arrived.checksum}) at the target but ${expected.rows} ` +
+              `(checksum ${expected.checksum}) at the source. Nothing was switched.`,
+          );
+        }
+        digests.push(expected);
+      }
+    } finally {
+      await from.exec("COMMIT").catch(() => undefined);
+    }
+    await to.exec("COMMIT");
+
+    return digests;
+  } catch (error) {
+    await to.exec("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+async function fence(
+  session: SqlSession,
+  location: TenantLocation,
+  tenantId: string,
+  movedTo: string,
+): Promise<void> {
+  await session.query(
+    `INSERT INTO ${quoteIdentifier(schemaOf(location))}."TenantFence" ("tenantId", "movedTo")
+     VALUES ($1, $2)
+     ON CONFLICT ("tenantId") DO UPDATE SET "movedTo" = EXCLUDED."movedTo", "movedAt" = CURRENT_TIMESTAMP`,
+    [tenantId, movedTo],
+  );
+}
+
+async function unfence(session: SqlSession, location: TenantLocation, tenantId: string) {
+  await session.query(
+    `DELETE FROM ${quoteIdentifier(schemaOf(location))}."TenantFence" WHERE "tenantId" = $1`,
+    [tenantId],
+  );
+}
