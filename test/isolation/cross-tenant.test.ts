@@ -1,9 +1,10 @@
 import "reflect-metadata";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Isolation } from "../../src/generated/prisma/enums.js";
 import { newId } from "../../src/modules/common/ids.js";
 import { buildBareSchema } from "../../src/server/schema.js";
 import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
+import { createTierReader, type TierReader } from "../support/tier-reader.js";
 import {
   codesOf,
   startTestGateway,
@@ -29,6 +30,20 @@ const TENANT_TABLES = {
 } as const;
 
 type Table = keyof typeof TENANT_TABLES;
+
+/** Tables of the control plane: they live in the control database, whatever the tier. */
+const CONTROL_TABLES = new Set<Table>(["Tenant", "TenantConfig", "PlatformAuditLog"]);
+
+/** Tenant A and tenant B in every pairing of tiers, all in one gateway. */
+const PAIRS: { a: Isolation; b: Isolation; region?: string }[] = [
+  { a: Isolation.SHARED, b: Isolation.SHARED },
+  { a: Isolation.SHARED, b: Isolation.SCHEMA },
+  { a: Isolation.SCHEMA, b: Isolation.DATABASE },
+  { a: Isolation.DATABASE, b: Isolation.SHARED },
+];
+
+/** Where a tier's DATABASE tenants go: the second cluster, another "region". */
+const DATABASE_REGION = "eu";
 
 /** Rows of B that exist in B only, so that A naming them proves nothing leaks. */
 const B_ONLY = {
@@ -370,15 +385,15 @@ const MUTATION_PROBES: Record<string, Probe> = {
 };
 
 /** Each of B's rows as text, per table: any change of B shows up here. */
-async function snapshotOf(admin: pg.Client, tenantId: string): Promise<Record<Table, string[]>> {
+async function snapshotOf(read: TierReader, tenantId: string): Promise<Record<Table, string[]>> {
   const snapshot: Partial<Record<Table, string[]>> = {};
-  // One after the other: a pg.Client runs one query at a time.
   for (const [table, column] of Object.entries(TENANT_TABLES)) {
-    const result = await admin.query<{ row: string }>(
+    const rows = await read<{ row: string }>(
+      CONTROL_TABLES.has(table as Table) ? null : tenantId,
       `SELECT t::text AS row FROM "${table}" t WHERE "${column}" = $1 ORDER BY 1`,
       [tenantId],
     );
-    snapshot[table as Table] = result.rows.map((r) => r.row);
+    snapshot[table as Table] = rows.map((r) => r.row);
   }
 
   return snapshot as Record<Table, string[]>;
@@ -395,18 +410,30 @@ function rootFields(name: "Query" | "Mutation"): string[] {
   return Object.keys(type.getFields()).sort();
 }
 
-describe("tenant A's admin naming tenant B's records", () => {
-  let gw: TestGateway;
-  let admin: pg.Client;
+let gw: TestGateway;
+let read: TierReader;
+
+beforeAll(async () => {
+  gw = await startTestGateway("cross-tenant");
+  read = createTierReader(gw.gateway.database);
+});
+
+afterAll(() => gw?.stop());
+
+describe.each(PAIRS)("tenant A ($a) naming tenant B's ($b) records", (pair) => {
   let world: World;
   let before: Record<Table, string[]>;
   const errors: { message: string; extensions?: Data }[] = [];
+  const fixtureIn = (isolation: Isolation, prefix: string) =>
+    seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId(prefix), {
+      isolation,
+      region: isolation === Isolation.DATABASE ? DATABASE_REGION : undefined,
+    });
 
   beforeAll(async () => {
-    gw = await startTestGateway("cross-tenant");
     const database = gw.gateway.database;
-    const a = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("xt-a"));
-    const b = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("xt-b"));
+    const a = await fixtureIn(pair.a, "xt-a");
+    const b = await fixtureIn(pair.b, "xt-b");
     await database.forTenant(b.tenantId).transaction(async (tx) => {
       await tx.role.create({
         data: { tenantId: b.tenantId, name: B_ONLY.grantedRole, permissions: ["users:read"] },
@@ -418,9 +445,7 @@ describe("tenant A's admin naming tenant B's records", () => {
         data: { tenantId: b.tenantId, id: newId(), name: B_ONLY.organization },
       });
     });
-    admin = new pg.Client({ connectionString: gw.databaseUrl });
-    await admin.connect();
-    before = await snapshotOf(admin, b.tenantId);
+    before = await snapshotOf(read, b.tenantId);
 
     const tokens = {
       admin: await gw.tokenFor(a.tenantId, a.users.admin),
@@ -443,33 +468,35 @@ describe("tenant A's admin naming tenant B's records", () => {
       idsOf: async (table, tenantId) => {
         const column = TENANT_TABLES[table];
         const key = table === "Role" ? "name" : "id";
-        const result = await admin.query<{ id: string }>(
+        const rows = await read<{ id: string }>(
+          CONTROL_TABLES.has(table) ? null : tenantId,
           `SELECT "${key}" AS id FROM "${table}" WHERE "${column}" = $1`,
           [tenantId],
         );
-        return result.rows.map((row) => row.id);
+        return rows.map((row) => row.id);
       },
+      // Looked for where A lives and where B lives: a row may land in either.
       ownerOf: async (table, id) => {
-        const result = await admin.query<{ owner: string }>(
-          `SELECT "${TENANT_TABLES[table]}" AS owner FROM "${table}" WHERE id = $1`,
-          [id],
-        );
-        return result.rows[0]?.owner ?? null;
+        for (const tenantId of [a.tenantId, b.tenantId]) {
+          const rows = await read<{ owner: string }>(
+            CONTROL_TABLES.has(table) ? null : tenantId,
+            `SELECT "${TENANT_TABLES[table]}" AS owner FROM "${table}" WHERE id = $1`,
+            [id],
+          );
+          if (rows[0]) return rows[0].owner;
+        }
+        return null;
       },
     };
   });
 
   afterAll(async () => {
-    try {
-      // The shared Redis keeps both tenants' entries until they are cleared.
-      for (const tenant of [world?.a, world?.b]) {
-        if (tenant) await gw.gateway.cache.clearTenant(tenant.tenantId);
-      }
-    } finally {
-      await admin?.end();
-      await gw?.stop();
+    // The shared Redis keeps both tenants' entries until they are cleared.
+    for (const tenant of [world?.a, world?.b]) {
+      if (tenant) await gw.gateway.cache.clearTenant(tenant.tenantId);
     }
   });
+
 
   describe("the probe table", () => {
     it("has a probe for every Query field of the schema", () => {
@@ -495,7 +522,7 @@ describe("tenant A's admin naming tenant B's records", () => {
 
   describe("afterwards", () => {
     it("leaves every row of tenant B exactly as it was", async () => {
-      const after = await snapshotOf(admin, world.b.tenantId);
+      const after = await snapshotOf(read, world.b.tenantId);
 
       for (const table of Object.keys(TENANT_TABLES) as Table[]) {
         expect(after[table].length, `${table} rows of B`).toBe(before[table].length);
@@ -517,10 +544,12 @@ describe("tenant A's admin naming tenant B's records", () => {
       ];
       // The admin's own view of B's emails, which A named only in createUser's input.
       const emails = (
-        await admin.query<{ email: string }>(`SELECT email FROM "User" WHERE "tenantId" = $1`, [
+        await read<{ email: string }>(
           b.tenantId,
-        ])
-      ).rows.map((row) => row.email);
+          `SELECT email FROM "User" WHERE "tenantId" = $1`,
+          [b.tenantId],
+        )
+      ).map((row) => row.email);
 
       expect(errors.length).toBeGreaterThan(10);
       for (const error of errors) {

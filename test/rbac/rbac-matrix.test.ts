@@ -68,8 +68,23 @@ const TENANT_USER_WRITE: Row = [U, F, F, F, F, F, F, F, A, F, R];
 /** Platform operations: global admin, with or without a tenant. */
 const PLATFORM: Row = [U, F, F, F, F, F, F, F, F, A, A];
 
-describe("the RBAC matrix of every contract operation", () => {
-  let gw: TestGateway;
+/**
+ * The matrix runs for a tenant of every tier, side by side in one gateway;
+ * the DATABASE tenant lives on the second PostgreSQL server.
+ */
+const TIERS = [
+  { isolation: Isolation.SHARED, region: undefined },
+  { isolation: Isolation.SCHEMA, region: undefined },
+  { isolation: Isolation.DATABASE, region: "eu" },
+];
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway("rbac-matrix");
+});
+afterAll(() => gw?.stop());
+
+describe.each(TIERS)("the RBAC matrix of every contract operation ($isolation tenant)", (tier) => {
   let fx: TenantFixture;
   let victimTenantId: string;
   let targetUserId: string;
@@ -89,8 +104,7 @@ describe("the RBAC matrix of every contract operation", () => {
   }
 
   beforeAll(async () => {
-    gw = await startTestGateway("rbac-matrix");
-    fx = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("matrix"));
+    fx = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("matrix"), tier);
     victimTenantId = uniqueTenantId("victim");
     await provisionTenant(
       gw.gateway.lifecycle,
@@ -130,8 +144,6 @@ describe("the RBAC matrix of every contract operation", () => {
     expect(created.body.errors).toBeUndefined();
     targetUserId = created.body.data!.createUser.id;
   });
-  afterAll(() => gw?.stop());
-
   const OPERATIONS: Operation[] = [
     // ------------------------------------------------------------- queries
     {
