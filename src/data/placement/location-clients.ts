@@ -105,7 +105,9 @@ export class LocationClients {
       case Isolation.SCHEMA:
         return this.#lease(this.#schemaEntry(location));
       case Isolation.DATABASE:
-        return this.#lease(await this.#databaseEntry(location));
+        // Leased inside: between finding a pool and pinning it, another
+        // acquire must not see it idle and close it.
+        return this.#databaseLease(location);
       default: {
         const unknown: never = location;
         throw new Error(`unhandled location ${JSON.stringify(unknown)}`);
@@ -153,8 +155,11 @@ export class LocationClients {
         released = true;
         entry.inflight -= 1;
         if (entry.inflight === 0) {
-          if (entry.retired)
+          if (entry.retired) {
             void this.#close(entry).then(() => entry.onClosed.forEach((done) => done()));
+          } else if (!entry.pool) {
+            this.#sweepSchemas();
+          }
           this.#wakeWaiters();
         }
       },
@@ -168,17 +173,26 @@ export class LocationClients {
 
     const entry = this.#newEntry(key, location, this.#options.forSchema(location.schema), null);
     this.#schemas.set(key, entry);
-    // Over the cap, drop idle clients, coldest first. Busy ones stay: a
-    // burst over the cap costs memory for a moment, never a failed request.
-    for (const cold of this.#schemas.values()) {
-      if (this.#schemas.size <= this.#maxSchemaClients) break;
-      if (cold.inflight === 0 && cold !== entry) void this.#retire(cold);
-    }
+    this.#sweepSchemas(entry);
 
     return entry;
   }
 
-  async #databaseEntry(location: TenantLocation & { isolation: "DATABASE" }): Promise<Entry> {
+  /**
+   * Over the cap, drops idle clients, coldest first. Busy ones stay: a burst
+   * over the cap costs memory for a moment, never a failed request, and the
+   * sweep runs again as each of them goes idle.
+   */
+  #sweepSchemas(keep?: Entry): void {
+    for (const cold of this.#schemas.values()) {
+      if (this.#schemas.size <= this.#maxSchemaClients) break;
+      if (cold.inflight === 0 && cold !== keep) void this.#retire(cold);
+    }
+  }
+
+  async #databaseLease(
+    location: TenantLocation & { isolation: "DATABASE" },
+  ): Promise<LocationLease> {
     const open = this.#options.forDatabase;
     if (!open) throw new Error("This database backend cannot host DATABASE tenants.");
     const key = describeLocation(location);
@@ -186,12 +200,12 @@ export class LocationClients {
 
     for (;;) {
       const found = this.#touch(this.#databases, key);
-      if (found) return found;
+      if (found) return this.#lease(found);
       if (this.#databases.size + this.#closingDatabases < this.#maxDatabasePools) {
         const { client, pool } = open(location.url, this.#perDatabase);
         const entry = this.#newEntry(key, location, client, pool);
         this.#databases.set(key, entry);
-        return entry;
+        return this.#lease(entry);
       }
       const coldest = [...this.#databases.values()].find((entry) => entry.inflight === 0);
       if (coldest) {

@@ -1,0 +1,132 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GATEWAY_APPLICATION_NAME } from "../../src/data/database.js";
+import { Isolation } from "../../src/generated/prisma/enums.js";
+import { provisionTenant } from "../../src/lifecycle/provision.js";
+import { TEST_SECOND_DATABASE_URL } from "../support/env.js";
+import { startTestGateway, uniqueTenantId, type TestGateway } from "../support/gateway.js";
+
+/** The configured bounds: far fewer connections than tenants. */
+const POOL_MAX = 4; // tenant pool; the control pool gets max(2, ceil(4 / 4)) = 2
+const DATABASE_BUDGET = 4; // two tenant-database pools of two connections
+const SCHEMA_CLIENTS = 2;
+const BOUND = POOL_MAX + 2 + DATABASE_BUDGET;
+
+interface Tenant {
+  id: string;
+  adminId: string;
+  token: string;
+}
+
+describe("connections and clients with many tenants", () => {
+  let gw: TestGateway;
+  const tenants: Record<"schema" | "database", Tenant[]> = { schema: [], database: [] };
+  const observers: pg.Client[] = [];
+
+  /** The gateway's pooled connections on both servers right now. */
+  async function gatewayConnections(): Promise<number> {
+    let total = 0;
+    for (const observer of observers) {
+      const { rows } = await observer.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1",
+        [GATEWAY_APPLICATION_NAME],
+      );
+      total += rows[0]?.n ?? 0;
+    }
+    return total;
+  }
+
+  async function ask(tenant: Tenant) {
+    return gw.request<{ me: { id: string } }>(
+      "{ me { id } users(first: 3) { edges { node { id } } } }",
+      {
+        tenant: tenant.id,
+        token: tenant.token,
+      },
+    );
+  }
+
+  beforeAll(async () => {
+    gw = await startTestGateway("bounds", {
+      env: {
+        DATABASE_POOL_MAX: String(POOL_MAX),
+        TENANT_DATABASE_CONNECTIONS: String(DATABASE_BUDGET),
+        TENANT_SCHEMA_CLIENTS: String(SCHEMA_CLIENTS),
+      },
+    });
+    for (const url of [gw.databaseUrl, TEST_SECOND_DATABASE_URL]) {
+      const observer = new pg.Client({ connectionString: url });
+      await observer.connect();
+      observers.push(observer);
+    }
+    const plans = [
+      ...Array.from({ length: 5 }, () => ["schema", Isolation.SCHEMA, undefined] as const),
+      ...Array.from(
+        { length: 6 },
+        (_, n) => ["database", Isolation.DATABASE, n % 2 ? "eu" : "local"] as const,
+      ),
+    ];
+    for (const [kind, isolation, region] of plans) {
+      const id = uniqueTenantId(`bound-${kind}`);
+      const { adminUser } = await provisionTenant(
+        gw.gateway.lifecycle,
+        { id, name: id, isolation, region, adminEmail: `admin@${id}.test` },
+        "test:bounds",
+      );
+      tenants[kind].push({ id, adminId: adminUser.id, token: await gw.tokenFor(id, adminUser.id) });
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(observers.map((observer) => observer.end()));
+    await gw?.stop();
+  });
+
+  it("never holds more connections than configured while 11 tenants are served at once", async () => {
+    const all = [...tenants.schema, ...tenants.database];
+    let peak = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        peak = Math.max(peak, await gatewayConnections());
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+
+    const answers = await Promise.all(
+      Array.from({ length: 3 }, () => all.map((tenant) => ask(tenant))).flat(),
+    );
+    watching = false;
+    await watcher;
+
+    for (const [n, answer] of answers.entries()) {
+      const tenant = all[n % all.length]!;
+      expect(answer.body.errors).toBeUndefined();
+      expect(answer.body.data?.me.id).toBe(tenant.adminId);
+    }
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(BOUND);
+    expect(gw.gateway.database.stats().databasePools).toBeLessThanOrEqual(DATABASE_BUDGET / 2);
+    expect(gw.gateway.database.stats().databaseConnections).toBeLessThanOrEqual(DATABASE_BUDGET);
+  });
+
+  it("evicts the coldest schema clients past TENANT_SCHEMA_CLIENTS", async () => {
+    for (const tenant of tenants.schema) {
+      const answer = await ask(tenant);
+
+      expect(answer.body.data?.me.id).toBe(tenant.adminId);
+      expect(gw.gateway.database.stats().schemaClients).toBeLessThanOrEqual(SCHEMA_CLIENTS);
+    }
+  });
+
+  it("closes the pool of the coldest tenant database to open another", async () => {
+    for (const tenant of tenants.database) {
+      const answer = await ask(tenant);
+
+      expect(answer.body.data?.me.id).toBe(tenant.adminId);
+      const stats = gw.gateway.database.stats();
+      expect(stats.databasePools).toBeLessThanOrEqual(DATABASE_BUDGET / 2);
+      expect(stats.databaseConnections).toBeLessThanOrEqual(DATABASE_BUDGET);
+    }
+  });
+});
