@@ -5,7 +5,7 @@ import { Isolation, TenantStatus } from "../generated/prisma/enums.js";
 import { isTenantId } from "../tenancy/index.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
-import { dropLocation, planLocation } from "./locations.js";
+import { describePlanned, dropLocation, planLocation } from "./locations.js";
 
 /**
  * Removes a tenant for good: its data wherever it lives (rows, schema, or
@@ -15,11 +15,17 @@ import { dropLocation, planLocation } from "./locations.js";
  * can be removed, so a live tenant cannot vanish by one mistaken call. The
  * platform audit log keeps its history. Running it again after a failure
  * part-way finishes the job.
+ *
+ * When the tenant's database server does not answer, removal stops with an
+ * error, unless `force` is set: then the tenant is removed all the same and
+ * the database it may have left is named in the platform audit log, to be
+ * dropped by hand once the server is back.
  */
 export async function deprovisionTenant(
   services: LifecycleServices,
   tenantId: string,
   actorId: string,
+  options: { force?: boolean } = {},
 ): Promise<void> {
   if (!isTenantId(tenantId)) throw badInput("id", "id is not a tenant id.");
   const { database } = services;
@@ -35,7 +41,23 @@ export async function deprovisionTenant(
     }
 
     const planned = planLocation(tenantId, tenant.isolation, tenant.databaseServer);
-    await dropLocation(database, tenantId, planned);
+    let orphaned: string | null = null;
+    try {
+      await dropLocation(database, tenantId, planned);
+    } catch (error) {
+      const where = describePlanned(planned);
+      if (!options.force) {
+        throw new Error(
+          `Could not remove ${where} of tenant ${tenantId} (${(error as Error).message}). Retry when its server answers, or remove the tenant with force and drop ${where} by hand.`,
+          { cause: error },
+        );
+      }
+      orphaned = where;
+      services.logger.warn(
+        { err: error, tenantId, orphaned },
+        "tenant removed, location left behind",
+      );
+    }
     // Shared rows may remain from a time the tenant lived there, with a fence.
     if (tenant.isolation !== Isolation.SHARED) {
       await dropLocation(database, tenantId, SHARED_LOCATION);
@@ -51,7 +73,7 @@ export async function deprovisionTenant(
       actorId,
       action: "tenant.deprovision",
       tenantId,
-      detail: { isolation: tenant.isolation, status: tenant.status },
+      detail: { isolation: tenant.isolation, status: tenant.status, orphaned },
     });
   });
 }

@@ -6,6 +6,7 @@ import { urlForDatabase } from "../data/placement/database-servers.js";
 import { databaseSecretContext } from "../data/placement/placement-directory.js";
 import {
   databaseNameFor,
+  describeLocation,
   loginRoleFor,
   quoteIdentifier,
   schemaNameFor,
@@ -65,6 +66,13 @@ export function planLocation(
       throw new Error(`unhandled isolation ${String(unknown)}`);
     }
   }
+}
+
+/** A planned location's name, as {@link describeLocation} gives it once it exists. */
+export function describePlanned(planned: PlannedLocation): string {
+  return describeLocation(
+    planned.isolation === Isolation.DATABASE ? { ...planned, url: "" } : planned,
+  );
 }
 
 /** The latest migration in a result: the version a location is at. */

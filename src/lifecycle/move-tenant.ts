@@ -22,6 +22,7 @@ import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import {
   createLocation,
+  describePlanned,
   dropLocation,
   migrateLocation,
   planLocation,
@@ -125,12 +126,6 @@ export async function moveTenant(
       throw error;
     }
   });
-}
-
-function describePlanned(planned: PlannedLocation): string {
-  return describeLocation(
-    planned.isolation === Isolation.DATABASE ? { ...planned, url: "" } : planned,
-  );
 }
 
 async function copyAndSwitch(

@@ -62,6 +62,8 @@ export interface TestGatewayOptions {
   env?: Record<string, string>;
   /** Migrations for new tenant locations (to make one fail). */
   migrationsDir?: string;
+  /** Database servers besides `primary` (local) and `second` (eu). */
+  extraServers?: { id: string; region: string; url: string }[];
 }
 
 /** A tenant id no other test file uses: Redis is shared between test files. */
@@ -87,6 +89,7 @@ export async function startTestGateway(
     DATABASE_SERVERS: JSON.stringify([
       { id: "primary", region: "local", url: database.url },
       { id: "second", region: "eu", url: TEST_SECOND_DATABASE_URL },
+      ...(options.extraServers ?? []),
     ]),
     STORAGE_DIR: join(files, "storage"),
     EXPORT_DIR: join(files, "exports"),

@@ -117,9 +117,20 @@ export class PlatformResolver {
     description:
       "Global admin only. Removes a suspended (or never finished) tenant with all its data, storage and cache; true when done.",
   })
-  async deprovisionTenant(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string) {
+  async deprovisionTenant(
+    @Ctx() ctx: GatewayContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("force", () => Boolean, {
+      nullable: true,
+      description:
+        "Remove the tenant even when its database server does not answer; what is left there is named in the platform audit log.",
+    })
+    force?: boolean | null,
+  ) {
     await auditFailures(ctx, "tenant.deprovision", id, () =>
-      deprovisionTenant(ctx.platform.lifecycle, id, actorOf(ctx.principal) ?? "unknown"),
+      deprovisionTenant(ctx.platform.lifecycle, id, actorOf(ctx.principal) ?? "unknown", {
+        force: force ?? false,
+      }),
     );
     ctx.platform.registry.invalidate(id);
 
