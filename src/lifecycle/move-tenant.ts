@@ -12,6 +12,7 @@ import {
   describeLocation,
   quoteIdentifier,
   schemaOf,
+  SHARED_LOCATION,
   type TenantLocation,
 } from "../data/placement/tenant-location.js";
 import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
@@ -26,6 +27,7 @@ import {
   dropLocation,
   migrateLocation,
   planLocation,
+  type PlacementColumns,
   type PlannedLocation,
 } from "./locations.js";
 import { pickServer } from "./server-choice.js";
@@ -162,10 +164,9 @@ async function copyAndSwitch(
         // 4. Fence the source first: from here no process reads or writes it.
         await fence(from, source, tenantId, describeLocation(target.location));
         try {
-          await database.control.tenant.update({
-            where: { id: tenantId },
-            data: { ...target.columns, region, movingTo: null },
-          });
+          await database.admin.atLocation(SHARED_LOCATION, (control) =>
+            switchRegistry(control, tenantId, target.columns, region),
+          );
         } catch (error) {
           await unfence(from, source, tenantId);
           throw error;
@@ -257,6 +258,39 @@ async function copyVerified(
     await to.exec("ROLLBACK").catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Points the registry at the new location, in SQL on an admin session: on
+ * the embedded database that session joins the move's own transaction (a
+ * Prisma call would wait for PGlite's one connection forever), and there the
+ * fence and the switch then commit together.
+ */
+async function switchRegistry(
+  control: SqlSession,
+  tenantId: string,
+  columns: PlacementColumns,
+  region: string,
+): Promise<void> {
+  const updated = await control.query(
+    `UPDATE "public"."Tenant"
+        SET "isolation" = $2::text::"public"."Isolation", "schemaName" = $3, "databaseServer" = $4,
+            "databaseName" = $5, "databaseSecret" = $6, "schemaVersion" = $7, "region" = $8,
+            "movingTo" = NULL, "updatedAt" = CURRENT_TIMESTAMP
+      WHERE "id" = $1
+  RETURNING "id"`,
+    [
+      tenantId,
+      columns.isolation,
+      columns.schemaName,
+      columns.databaseServer,
+      columns.databaseName,
+      columns.databaseSecret,
+      columns.schemaVersion,
+      region,
+    ],
+  );
+  if (updated.length !== 1) throw new Error(`tenant ${tenantId} vanished during its move`);
 }
 
 async function fence(
