@@ -5,12 +5,17 @@ import { migrate, type MigrationResult, type SqlSession } from "../data/migrator
 import { urlForDatabase } from "../data/placement/database-servers.js";
 import { databaseSecretContext } from "../data/placement/placement-directory.js";
 import {
-  databaseNameFor,
-  describeLocation,
   loginRoleFor,
   quoteIdentifier,
-  schemaNameFor,
+  type PlannedLocation,
   type TenantLocation,
+} from "../data/placement/tenant-location.js";
+
+// Planning lives with the location types; lifecycle code imports it from here.
+export {
+  describePlanned,
+  planLocation,
+  type PlannedLocation,
 } from "../data/placement/tenant-location.js";
 import { deleteRows } from "../data/placement/table-copy.js";
 import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
@@ -20,16 +25,6 @@ import { Isolation } from "../generated/prisma/enums.js";
  * Creating, upgrading and removing the places tenants live in. Every step
  * can run again after a failure part-way and then finishes the job.
  */
-
-/** Where a tenant will live, before its location exists. */
-export type PlannedLocation =
-  | { readonly isolation: typeof Isolation.SHARED }
-  | { readonly isolation: typeof Isolation.SCHEMA; readonly schema: string }
-  | {
-      readonly isolation: typeof Isolation.DATABASE;
-      readonly server: string;
-      readonly database: string;
-    };
 
 /** The registry columns that record a location (null for the tiers that lack them). */
 export interface PlacementColumns {
@@ -45,34 +40,6 @@ export interface PlacementColumns {
 export interface ReadyLocation {
   readonly location: TenantLocation;
   readonly columns: PlacementColumns;
-}
-
-/** The names a tenant gets in a tier: fixed by its id, so a retry finds them again. */
-export function planLocation(
-  tenantId: string,
-  isolation: Isolation,
-  server: string | null,
-): PlannedLocation {
-  switch (isolation) {
-    case Isolation.SHARED:
-      return { isolation };
-    case Isolation.SCHEMA:
-      return { isolation, schema: schemaNameFor(tenantId) };
-    case Isolation.DATABASE:
-      if (!server) throw new Error("a DATABASE location needs a server");
-      return { isolation, server, database: databaseNameFor(tenantId) };
-    default: {
-      const unknown: never = isolation;
-      throw new Error(`unhandled isolation ${String(unknown)}`);
-    }
-  }
-}
-
-/** A planned location's name, as {@link describeLocation} gives it once it exists. */
-export function describePlanned(planned: PlannedLocation): string {
-  return describeLocation(
-    planned.isolation === Isolation.DATABASE ? { ...planned, url: "" } : planned,
-  );
 }
 
 /** The latest migration in a result: the version a location is at. */

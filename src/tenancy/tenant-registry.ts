@@ -1,5 +1,6 @@
 import type { Isolation, TenantStatus } from "../generated/prisma/client.js";
 import type { Database } from "../data/index.js";
+import { describePlanned, planLocation } from "../data/placement/tenant-location.js";
 import { readConfig, type TenantConfigDocuments } from "./tenant-config.js";
 
 /** A tenant as the gateway sees it on a request. */
@@ -10,6 +11,14 @@ export interface TenantRecord {
   readonly isolation: Isolation;
   readonly region: string;
   readonly tier: string;
+  readonly releaseChannel: string;
+  /** Where its tables live, e.g. `shared`, `schema:tenant_acme`, `database:eu-1/ogc_tenant_acme`. */
+  readonly location: string;
+  /** The latest migration applied where its tables live (null: not yet created). */
+  readonly schemaVersion: string | null;
+  readonly storageBucket: string;
+  /** Set while a move runs: where the tenant is going. */
+  readonly movingTo: string | null;
   readonly config: TenantConfigDocuments;
 }
 
@@ -74,6 +83,13 @@ function toRecord(row: {
   isolation: Isolation;
   region: string;
   tier: string;
+  releaseChannel: string;
+  schemaName: string | null;
+  databaseServer: string | null;
+  databaseName: string | null;
+  schemaVersion: string | null;
+  storageBucket: string;
+  movingTo: string | null;
   config: { settings: unknown; branding: unknown; limits: unknown; billing: unknown } | null;
 }): TenantRecord {
   return {
@@ -83,6 +99,12 @@ function toRecord(row: {
     isolation: row.isolation,
     region: row.region,
     tier: row.tier,
+    releaseChannel: row.releaseChannel,
+    // Named from the plain columns: the sealed connection string stays shut.
+    location: describePlanned(planLocation(row.id, row.isolation, row.databaseServer)),
+    schemaVersion: row.schemaVersion,
+    storageBucket: row.storageBucket,
+    movingTo: row.movingTo,
     config: readConfig(row.config),
   };
 }

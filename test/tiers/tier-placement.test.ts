@@ -146,4 +146,32 @@ describe("tenants of every tier in one gateway", () => {
     expect(stdout).not.toContain(password);
     expect(stdout).not.toMatch(/postgres(ql)?:\/\//);
   });
+
+  it("lists every tenant's tier, location and version for the admin console, with no credential", async () => {
+    const response = await gw.request<{
+      adminTenants: {
+        id: string;
+        isolation: string;
+        location: string;
+        schemaVersion: string;
+        health: string;
+      }[];
+    }>("{ adminTenants { id isolation location schemaVersion health storageBucket } }", {
+      token: await gw.globalAdminToken(),
+    });
+    const byId = new Map(response.body.data?.adminTenants.map((t) => [t.id, t]));
+    const underscored = (key: string) => tenants[key]!.tenantId.replaceAll("-", "_");
+
+    expect(response.body.errors).toBeUndefined();
+    expect(byId.get(tenants.shared!.tenantId)).toMatchObject({ location: "shared", health: "ok" });
+    expect(byId.get(tenants.schema!.tenantId)?.location).toBe(
+      `schema:tenant_${underscored("schema")}`,
+    );
+    expect(byId.get(tenants["db-eu"]!.tenantId)).toMatchObject({
+      location: `database:second/ogc_tenant_${underscored("db-eu")}`,
+      storageBucket: `tenant-${tenants["db-eu"]!.tenantId}`,
+      health: "ok",
+    });
+    expect(JSON.stringify(response.body)).not.toMatch(/postgres(ql)?:\/\/|password/i);
+  });
 });

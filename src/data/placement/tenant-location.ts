@@ -20,6 +20,44 @@ export type TenantLocation =
 
 export const SHARED_LOCATION: TenantLocation = { isolation: Isolation.SHARED };
 
+/** Where a tenant will live, before its location exists. */
+export type PlannedLocation =
+  | { readonly isolation: typeof Isolation.SHARED }
+  | { readonly isolation: typeof Isolation.SCHEMA; readonly schema: string }
+  | {
+      readonly isolation: typeof Isolation.DATABASE;
+      readonly server: string;
+      readonly database: string;
+    };
+
+/** The names a tenant gets in a tier: fixed by its id, so a retry finds them again. */
+export function planLocation(
+  tenantId: string,
+  isolation: Isolation,
+  server: string | null,
+): PlannedLocation {
+  switch (isolation) {
+    case Isolation.SHARED:
+      return { isolation };
+    case Isolation.SCHEMA:
+      return { isolation, schema: schemaNameFor(tenantId) };
+    case Isolation.DATABASE:
+      if (!server) throw new Error("a DATABASE location needs a server");
+      return { isolation, server, database: databaseNameFor(tenantId) };
+    default: {
+      const unknown: never = isolation;
+      throw new Error(`unhandled isolation ${String(unknown)}`);
+    }
+  }
+}
+
+/** A planned location's name, as {@link describeLocation} gives it once it exists. */
+export function describePlanned(planned: PlannedLocation): string {
+  return describeLocation(
+    planned.isolation === Isolation.DATABASE ? { ...planned, url: "" } : planned,
+  );
+}
+
 /** The schema a location's tables are in. */
 export function schemaOf(location: TenantLocation): string {
   switch (location.isolation) {

@@ -65,8 +65,32 @@ export class TenantSummaryType {
   @Field(() => String, { nullable: true })
   region!: string | null;
 
-  @Field(() => String, { description: "ok, suspended, provisioning or unreachable" })
+  @Field(() => String, { description: "ok, suspended, provisioning, moving or unreachable" })
   health!: string;
+
+  @Field(() => String, { description: "Hardware tier, e.g. standard or premium." })
+  tier!: string;
+
+  @Field(() => String, { description: "Release channel its upgrades follow." })
+  releaseChannel!: string;
+
+  @Field(() => String, {
+    description:
+      "Where its tables live: shared, schema:<name> or database:<server>/<name> (no credentials).",
+  })
+  location!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The latest migration applied where its tables live.",
+  })
+  schemaVersion!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Where a running move is taking it." })
+  movingTo!: string | null;
+
+  @Field(() => String, { description: "The storage bucket holding its files." })
+  storageBucket!: string;
 
   @Field(() => GraphQLJSON, { nullable: true })
   usage!: Record<string, unknown> | null;

@@ -6,10 +6,11 @@ import { isTenantId } from "../../tenancy/index.js";
 import type { TenantRecord } from "../../tenancy/tenant-registry.js";
 import type { TenantSummaryType } from "./platform-types.js";
 
-function healthOf(status: TenantStatus, reachable: boolean): string {
+function healthOf(status: TenantStatus, reachable: boolean, moving: boolean): string {
   switch (status) {
     case TenantStatus.ACTIVE:
-      return reachable ? "ok" : "unreachable";
+      if (!reachable) return "unreachable";
+      return moving ? "moving" : "ok";
     case TenantStatus.SUSPENDED:
       return "suspended";
     case TenantStatus.PROVISIONING:
@@ -52,7 +53,13 @@ async function summarize(ctx: GatewayContext, tenant: TenantRecord): Promise<Ten
     status: tenant.status,
     isolation: tenant.isolation,
     region: tenant.region,
-    health: healthOf(tenant.status, reachable),
+    health: healthOf(tenant.status, reachable, tenant.movingTo !== null),
+    tier: tenant.tier,
+    releaseChannel: tenant.releaseChannel,
+    location: tenant.location,
+    schemaVersion: tenant.schemaVersion,
+    movingTo: tenant.movingTo,
+    storageBucket: tenant.storageBucket,
     usage,
     billing: { ...tenant.config.billing },
   };
