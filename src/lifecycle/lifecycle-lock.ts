@@ -1,17 +1,51 @@
 import type { Database } from "../data/index.js";
 import { SHARED_LOCATION } from "../data/placement/tenant-location.js";
 
-/** The tail of the lifecycle queue of each open database. */
-const queues = new WeakMap<Database, Promise<unknown>>();
+/** Lifecycle jobs one process runs at once on one database. */
+const CONCURRENT_JOBS = 4;
+
+interface JobQueues {
+  /** The tail of each tenant's queue. */
+  readonly tails: Map<string, Promise<unknown>>;
+  running: number;
+  readonly waiting: (() => void)[];
+}
+
+const queuesOf = new WeakMap<Database, JobQueues>();
+
+function queues(database: Database): JobQueues {
+  let found = queuesOf.get(database);
+  if (!found) {
+    found = { tails: new Map(), running: 0, waiting: [] };
+    queuesOf.set(database, found);
+  }
+
+  return found;
+}
+
+/** Runs `job` once fewer than {@link CONCURRENT_JOBS} jobs run on the database. */
+async function withSlot<T>(q: JobQueues, job: () => Promise<T>): Promise<T> {
+  while (q.running >= CONCURRENT_JOBS) {
+    await new Promise<void>((resolve) => q.waiting.push(resolve));
+  }
+  q.running += 1;
+  try {
+    return await job();
+  } finally {
+    q.running -= 1;
+    q.waiting.shift()?.();
+  }
+}
 
 /**
  * Runs `work` while no other provisioning, move, import or removal of
  * `tenantId` runs, so concurrent calls cannot create a tenant twice, give it
  * two first admins, or move it two ways at once.
  *
- * Two layers. In this process, lifecycle work on one database runs one job
- * after the other: it is rare staff work, and a burst of it must not starve
- * request traffic of connections. Across processes sharing a PostgreSQL, a
+ * Two layers. In this process, jobs for one tenant run one after the other,
+ * and at most four jobs run at once, each on admin connections of its own,
+ * so a burst of staff work cannot starve request traffic. Across processes
+ * sharing a PostgreSQL, a
  * session-level advisory lock on the tenant id, taken on a connection of its
  * own, is held for the whole job. Every step inside commits as it goes, so a
  * job that dies part-way leaves a record (the tenant row, PROVISIONING, with
@@ -24,15 +58,18 @@ export function withLifecycleLock<T>(
   tenantId: string,
   work: () => Promise<T>,
 ): Promise<T> {
-  const previous = queues.get(database) ?? Promise.resolve();
-  const run = previous.then(() => lockAndRun(database, tenantId, work));
-  queues.set(
-    database,
-    run.then(
-      () => undefined,
-      () => undefined,
-    ),
+  const q = queues(database);
+  const previous = q.tails.get(tenantId) ?? Promise.resolve();
+  const run = previous.then(() => withSlot(q, () => lockAndRun(database, tenantId, work)));
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
   );
+  q.tails.set(tenantId, tail);
+  // The map keeps only queues with work in them.
+  void tail.then(() => {
+    if (q.tails.get(tenantId) === tail) q.tails.delete(tenantId);
+  });
 
   return run;
 }
