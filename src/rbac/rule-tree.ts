@@ -95,6 +95,8 @@ export const RULE_TREE: IRules = {
     resumeTenant: globalAdmin,
     moveTenant: globalAdmin,
     deprovisionTenant: globalAdmin,
+    exportTenant: globalAdmin,
+    importTenant: globalAdmin,
   },
 
   // Name and branding are public: login pages show them before anyone signs
@@ -118,6 +120,7 @@ export const RULE_TREE: IRules = {
   ProvisionResult: { "*": globalAdmin },
   TenantMove: { "*": globalAdmin },
   TableDigest: { "*": globalAdmin },
+  TenantExport: { "*": globalAdmin },
 
   // Page wrappers carry no data of their own; their root field is guarded.
   UserConnection: { "*": allow },

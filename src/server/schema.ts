@@ -10,6 +10,7 @@ import {
   UserOrganizationsResolver,
 } from "../modules/organizations/organization-resolver.js";
 import { PlatformResolver } from "../modules/platform/platform-resolver.js";
+import { TenantArchiveResolver } from "../modules/platform/tenant-archive-resolver.js";
 import { TenantResolver } from "../modules/tenants/tenant-resolver.js";
 import { createPermissions } from "../rbac/index.js";
 
@@ -23,6 +24,7 @@ const RESOLVERS = [
   SubmissionResolver,
   TenantResolver,
   PlatformResolver,
+  TenantArchiveResolver,
 ] as const;
 
 /** The schema as type-graphql declares it, without authorization. */

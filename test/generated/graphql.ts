@@ -61,6 +61,8 @@ export type ProvisionTenantInput = {
   isolation: Isolation;
   name: Scalars['String']['input'];
   region?: InputMaybe<Scalars['String']['input']>;
+  /** Release channel for upgrades (`npm run migrate -- --channel`); default stable. */
+  releaseChannel?: InputMaybe<Scalars['String']['input']>;
   tier?: InputMaybe<Scalars['String']['input']>;
 };
 

@@ -382,6 +382,23 @@ const MUTATION_PROBES: Record<string, Probe> = {
 
     expectRefused(res, "FORBIDDEN");
   },
+
+  exportTenant: async ({ b, asAdmin }) => {
+    const res = await asAdmin("mutation ($id: ID!) { exportTenant(id: $id) { file } }", {
+      id: b.tenantId,
+    });
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  importTenant: async ({ b, asAdmin }) => {
+    const res = await asAdmin(
+      "mutation ($file: String!) { importTenant(file: $file, isolation: SHARED) { id } }",
+      { file: `${b.tenantId}.tar.gz` },
+    );
+
+    expectRefused(res, "FORBIDDEN");
+  },
 };
 
 /** Each of B's rows as text, per table: any change of B shows up here. */

@@ -23,13 +23,22 @@ describe("connections and clients with many tenants", () => {
   const tenants: Record<"schema" | "database", Tenant[]> = { schema: [], database: [] };
   const observers: pg.Client[] = [];
 
-  /** The gateway's pooled connections on both servers right now. */
+  /**
+   * This gateway's pooled connections on both servers right now: to its
+   * control database and to its tenants' databases (other test files run
+   * gateways on the same servers at the same time).
+   */
   async function gatewayConnections(): Promise<number> {
+    const databases = [
+      new URL(gw.databaseUrl).pathname.slice(1),
+      ...tenants.database.map((t) => `ogc_tenant_${t.id.replaceAll("-", "_")}`),
+    ];
     let total = 0;
     for (const observer of observers) {
       const { rows } = await observer.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1",
-        [GATEWAY_APPLICATION_NAME],
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE application_name = $1 AND datname = ANY($2)`,
+        [GATEWAY_APPLICATION_NAME, databases],
       );
       total += rows[0]?.n ?? 0;
     }

@@ -1,6 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
-import { actorOf, recordPlatformAudit } from "../../audit/index.js";
-import { GatewayError } from "../../errors/index.js";
+import { actorOf } from "../../audit/index.js";
 import type { GatewayContext } from "../../context/gateway-context.js";
 import { TenantStatus } from "../../generated/prisma/enums.js";
 import { BUILT_IN_ROLES, TENANT_ADMIN_ROLE } from "../../rbac/permissions.js";
@@ -17,33 +16,8 @@ import {
 import { deprovisionTenant } from "../../lifecycle/deprovision.js";
 import { moveTenant } from "../../lifecycle/move-tenant.js";
 import { provisionTenant } from "../../lifecycle/provision.js";
+import { auditFailures } from "./audit-failures.js";
 import { listTenantSummaries, setTenantStatus, tenantSummary } from "./tenant-admin-service.js";
-
-/**
- * Runs a platform action; when it fails, a `<action>.failed` row with the
- * error's code goes to the platform audit log before the error goes on, so
- * refused and broken attempts are on the record as well as successes.
- */
-async function auditFailures<T>(
-  ctx: GatewayContext,
-  action: string,
-  tenantId: string,
-  work: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    const code = error instanceof GatewayError ? error.code : "INTERNAL_SERVER_ERROR";
-    await recordPlatformAudit(ctx.platform.database.control, {
-      actorId: actorOf(ctx.principal),
-      action: `${action}.failed`,
-      // The id as given may be malformed; it is only recorded as detail.
-      tenantId: null,
-      detail: { requestId: ctx.requestId, tenantId: tenantId.slice(0, 64), code },
-    }).catch((err) => ctx.logger.error({ err }, "platform audit write failed"));
-    throw error;
-  }
-}
 
 @Resolver()
 export class PlatformResolver {
@@ -57,7 +31,7 @@ export class PlatformResolver {
     @Ctx() ctx: GatewayContext,
     @Arg("input", () => ProvisionTenantInput) input: ProvisionTenantInput,
   ) {
-    const outcome = await auditFailures(ctx, "tenant.provision", input.id, () =>
+    const outcome = await auditFailures(ctx, "tenant.provision", { tenantId: input.id }, () =>
       provisionTenant(ctx.platform.lifecycle, input, actorOf(ctx.principal) ?? "unknown"),
     );
     ctx.platform.registry.invalidate(outcome.tenantId);
@@ -79,7 +53,7 @@ export class PlatformResolver {
 
   @Mutation(() => TenantSummaryType, { description: "Global admin only." })
   async suspendTenant(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string) {
-    return auditFailures(ctx, "tenant.suspend", id, () =>
+    return auditFailures(ctx, "tenant.suspend", { tenantId: id }, () =>
       setTenantStatus(ctx, id, TenantStatus.SUSPENDED),
     );
   }
@@ -95,7 +69,7 @@ export class PlatformResolver {
     @Arg("region", () => String, { nullable: true }) region?: string | null,
     @Arg("server", () => String, { nullable: true }) server?: string | null,
   ) {
-    const report = await auditFailures(ctx, "tenant.move", id, () =>
+    const report = await auditFailures(ctx, "tenant.move", { tenantId: id }, () =>
       moveTenant(
         ctx.platform.lifecycle,
         id,
@@ -127,7 +101,7 @@ export class PlatformResolver {
     })
     force?: boolean | null,
   ) {
-    await auditFailures(ctx, "tenant.deprovision", id, () =>
+    await auditFailures(ctx, "tenant.deprovision", { tenantId: id }, () =>
       deprovisionTenant(ctx.platform.lifecycle, id, actorOf(ctx.principal) ?? "unknown", {
         force: force ?? false,
       }),
@@ -139,7 +113,7 @@ export class PlatformResolver {
 
   @Mutation(() => TenantSummaryType, { description: "Global admin only." })
   async resumeTenant(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string) {
-    return auditFailures(ctx, "tenant.resume", id, () =>
+    return auditFailures(ctx, "tenant.resume", { tenantId: id }, () =>
       setTenantStatus(ctx, id, TenantStatus.ACTIVE),
     );
   }
