@@ -14,6 +14,7 @@ import type { Prisma } from "../generated/prisma/client.js";
 import { Isolation, TenantStatus } from "../generated/prisma/enums.js";
 import { createFileHash, forEachEntry, lineBatches } from "./archive-reader.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
+import { checkIsolation, LABEL_PATTERN } from "./request-checks.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import { createLocation, planLocation } from "./locations.js";
 import { pickServer } from "./server-choice.js";
@@ -43,7 +44,6 @@ export interface ImportOutcome {
 }
 
 const ROWS_PER_BATCH = 1_000;
-const LABEL = /^[a-z][a-z0-9-]{0,31}$/;
 
 /**
  * Creates a tenant from an archive (see tenant-archive.ts) in the tier and
@@ -71,7 +71,7 @@ export async function importTenant(
   const shown = JSON.stringify(request.name ?? request.path);
   const isolation = checkIsolation(request.isolation ?? Isolation.SHARED);
   const region = request.region?.trim() || null;
-  if (region !== null && !LABEL.test(region)) {
+  if (region !== null && !LABEL_PATTERN.test(region)) {
     throw badInput("region", 'region must be a short lowercase label like "eu".');
   }
 
@@ -85,19 +85,6 @@ export async function importTenant(
       actorId,
     }),
   );
-}
-
-function checkIsolation(isolation: Isolation): Isolation {
-  switch (isolation) {
-    case Isolation.SHARED:
-    case Isolation.SCHEMA:
-    case Isolation.DATABASE:
-      return isolation;
-    default: {
-      const unknown: never = isolation;
-      throw badInput("isolation", `Unknown isolation ${String(unknown)}.`);
-    }
-  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { defaultConfig, type TenantConfigDocuments } from "../tenancy/tenant-con
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import { createLocation, planLocation, type PlannedLocation } from "./locations.js";
+import { checkIsolation, checkLabel } from "./request-checks.js";
 import { pickServer } from "./server-choice.js";
 
 export interface ProvisionRequest {
@@ -42,17 +43,6 @@ function toConfigRow(config: TenantConfigDocuments) {
   };
 }
 
-const LABEL_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
-
-function label(field: string, value: string | null | undefined, fallback: string): string {
-  const text = value?.trim() || fallback;
-  if (!LABEL_PATTERN.test(text)) {
-    throw badInput(field, `${field} must be a short lowercase label like "${fallback}".`);
-  }
-
-  return text;
-}
-
 function checkRequest(request: ProvisionRequest, homeRegion: string) {
   const id = request.id.trim();
   if (!isTenantId(id)) {
@@ -67,26 +57,13 @@ function checkRequest(request: ProvisionRequest, homeRegion: string) {
     name: requireText("name", request.name, 120),
     adminEmail: requireEmail("adminEmail", request.adminEmail),
     isolation: checkIsolation(request.isolation),
-    region: label("region", request.region, homeRegion),
-    tier: label("tier", request.tier, "standard"),
-    releaseChannel: label("releaseChannel", request.releaseChannel, "stable"),
+    region: checkLabel("region", request.region, homeRegion),
+    tier: checkLabel("tier", request.tier, "standard"),
+    releaseChannel: checkLabel("releaseChannel", request.releaseChannel, "stable"),
   };
 }
 
 type CheckedRequest = ReturnType<typeof checkRequest>;
-
-function checkIsolation(isolation: Isolation): Isolation {
-  switch (isolation) {
-    case Isolation.SHARED:
-    case Isolation.SCHEMA:
-    case Isolation.DATABASE:
-      return isolation;
-    default: {
-      const unknown: never = isolation;
-      throw badInput("isolation", `Unknown isolation ${String(unknown)}.`);
-    }
-  }
-}
 
 /**
  * The first admin as the tenant's `tenant.provision` audit row names it;

@@ -1,4 +1,5 @@
 import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
+import { LABEL_PATTERN } from "./request-checks.js";
 import { badInput, type GatewayError } from "../errors/index.js";
 import { Isolation, TenantStatus } from "../generated/prisma/enums.js";
 import { isTenantId } from "../tenancy/index.js";
@@ -103,7 +104,6 @@ type Json = Record<string, unknown>;
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const MD5 = /^[0-9a-f]{32}$/;
-const LABEL = /^[a-z][a-z0-9-]{0,31}$/;
 
 function parseJson(file: string, bytes: Buffer): Json {
   let value: unknown;
@@ -212,7 +212,7 @@ export function parseManifest(bytes: Buffer): ArchiveManifest {
 export function parseTenant(bytes: Buffer): ArchiveTenant {
   const file = TENANT_FILE;
   const doc = parseJson(file, bytes);
-  const label = (v: string) => LABEL.test(v);
+  const label = (v: string) => LABEL_PATTERN.test(v);
 
   return {
     id: text(file, doc, "id", isTenantId),

@@ -6,8 +6,8 @@
  * Exit status: 0 when every tenant is upgraded, 1 when any failed, 2 on bad usage or config.
  * Reads the gateway's environment (DATABASE_URL, DATABASE_SERVERS, ENCRYPTION_KEY, DATA_DIR).
  */
-import { pathToFileURL } from "node:url";
 import { parseArgs as parseCommandLine } from "node:util";
+import { messageOf, runIfEntry, UsageError, type ScriptOutput } from "./script-io.js";
 import { ConfigError, loadConfig } from "../config/index.js";
 import { createSecretBox } from "../crypto/index.js";
 import { openDatabase } from "../data/index.js";
@@ -18,6 +18,7 @@ import {
   type TenantUpgrade,
   type UpgradeReport,
 } from "../lifecycle/upgrade-tenants.js";
+import { databaseOptionsFrom } from "../lifecycle/open-lifecycle.js";
 import { createLogger, type Logger } from "../logging/index.js";
 import { isTenantId } from "../tenancy/index.js";
 
@@ -42,17 +43,6 @@ export interface MigrateArgs {
   concurrency: number;
   json: boolean;
   help: boolean;
-}
-
-/** A command line the script refuses; its message ends with the usage. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** Where the script writes; the entry point passes the process's streams. */
-export interface ScriptOutput {
-  stdout(text: string): void;
-  stderr(text: string): void;
 }
 
 /** Parses the arguments after the script name; throws {@link UsageError} on anything else. */
@@ -129,15 +119,8 @@ export async function main(
   const secretBox = createSecretBox(config.encryptionKey);
   let database;
   try {
-    database = await openDatabase({
-      url: config.databaseUrl,
-      dataDir: config.dataDir,
-      poolMax: 2,
-      tenantUrl: config.tenantDatabaseUrl,
-      servers: config.databaseServers,
-      secretBox,
-      logger: scriptLogger(out, appliedAtOpen),
-    });
+    const logger = scriptLogger(out, appliedAtOpen);
+    database = await openDatabase(databaseOptionsFrom(config, secretBox, logger, { poolMax: 2 }));
   } catch (error) {
     out.stderr(`Could not open the database: ${messageOf(error)}\n`);
     return 1;
@@ -219,14 +202,4 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  process.exitCode = await main(process.argv.slice(2), process.env, {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-  });
-}
+await runIfEntry(import.meta.url, main);

@@ -10,19 +10,16 @@
  */
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs as parseCommandLine } from "node:util";
-import { createCache } from "../cache/index.js";
+import { messageOf, runIfEntry, UsageError, type ScriptOutput } from "./script-io.js";
 import { ConfigError, loadConfig, type GatewayConfig } from "../config/index.js";
-import { createSecretBox } from "../crypto/index.js";
-import { openDatabase } from "../data/index.js";
 import { GatewayError } from "../errors/index.js";
 import { Isolation } from "../generated/prisma/enums.js";
 import { exportTenant, type TenantExport } from "../lifecycle/export-tenant.js";
 import { importTenant, type ImportOutcome } from "../lifecycle/import-tenant.js";
 import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
-import { createLogger, type Logger } from "../logging/index.js";
-import { StorageLayout } from "../storage/index.js";
+import { openLifecycleServices } from "../lifecycle/open-lifecycle.js";
+import { createLogger } from "../logging/index.js";
 import { isTenantId } from "../tenancy/index.js";
 
 const USAGE = [
@@ -47,17 +44,6 @@ export type ArchiveCommand =
   | { kind: "help" }
   | { kind: "export"; tenantId: string; out?: string; json: boolean }
   | { kind: "import"; file: string; isolation: Isolation; region?: string; json: boolean };
-
-/** A command line the script refuses; its message ends with the usage. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** Where the script writes; the entry point passes the process's streams. */
-export interface ScriptOutput {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
 
 const usage = (problem: string) => new UsageError(`${problem}\n\n${USAGE}`);
 
@@ -154,7 +140,7 @@ export async function main(
   });
   let services: LifecycleServices;
   try {
-    services = await openServices(config, logger);
+    services = await openLifecycleServices(config, logger);
   } catch (error) {
     out.stderr(`Could not open the gateway's database or cache: ${messageOf(error)}\n`);
     return 1;
@@ -191,41 +177,6 @@ export async function main(
   }
 }
 
-/** The services lifecycle work needs, as the gateway builds them, without HTTP. */
-async function openServices(config: GatewayConfig, logger: Logger): Promise<LifecycleServices> {
-  const secretBox = createSecretBox(config.encryptionKey);
-  const database = await openDatabase({
-    url: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolMax: 2,
-    tenantUrl: config.tenantDatabaseUrl,
-    servers: config.databaseServers,
-    secretBox,
-    logger,
-  });
-  try {
-    const cache = await createCache({
-      redisUrl: config.redisUrl,
-      timeoutMs: config.cacheTimeoutMs,
-      ttlSeconds: config.cacheTtlSeconds,
-      logger,
-    });
-
-    return {
-      database,
-      cache,
-      secretBox,
-      storage: new StorageLayout(config.storageDir),
-      region: config.region,
-      exportDir: config.exportDir,
-      logger,
-    };
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
-}
-
 async function isFile(path: string): Promise<boolean> {
   return stat(path).then(
     (info) => info.isFile(),
@@ -253,14 +204,4 @@ function describeImport(outcome: ImportOutcome): string {
   return `imported ${outcome.tenantId} into ${outcome.location} (${outcome.status}): ${rows} rows verified\n`;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  process.exitCode = await main(process.argv.slice(2), process.env, {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-  });
-}
+await runIfEntry(import.meta.url, main);

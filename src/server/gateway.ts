@@ -11,11 +11,11 @@ import { createTokenVerifier } from "../auth/index.js";
 import { createCache, type GatewayCache } from "../cache/index.js";
 import { createSecretBox } from "../crypto/index.js";
 import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
-import { StorageLayout } from "../storage/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import { createContextFactory } from "../context/create-context.js";
 import type { GatewayContext, PlatformServices } from "../context/gateway-context.js";
 import { openDatabase, type Database } from "../data/index.js";
+import { databaseOptionsFrom, lifecycleServicesFrom } from "../lifecycle/open-lifecycle.js";
 import { createErrorFormatter, markLogged, unwrap } from "../errors/index.js";
 import type { LoaderMode } from "../loaders/index.js";
 import type { Logger } from "../logging/index.js";
@@ -119,19 +119,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, logger } = options;
 
   const secretBox = createSecretBox(config.encryptionKey);
-  const database = await openDatabase({
-    url: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolMax: config.databasePoolMax,
-    tenantUrl: config.tenantDatabaseUrl,
-    requireTenantLogin: config.production,
-    servers: config.databaseServers,
-    secretBox,
-    maxSchemaClients: config.tenantSchemaClients,
-    databaseConnections: config.tenantDatabaseConnections,
-    writeWaitMs: config.tenantWriteWaitMs,
-    logger,
-  });
+  const database = await openDatabase(databaseOptionsFrom(config, secretBox, logger));
   const cache = await createCache({
     redisUrl: config.redisUrl,
     timeoutMs: config.cacheTimeoutMs,
@@ -139,16 +127,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
   });
   const registry = new TenantRegistry(database, { ttlMs: options.registryTtlMs });
-  const lifecycle: LifecycleServices = {
+  const lifecycle = lifecycleServicesFrom(config, {
     database,
     cache,
     secretBox,
-    storage: new StorageLayout(config.storageDir),
-    region: config.region,
-    exportDir: config.exportDir,
-    migrationsDir: options.migrationsDir,
     logger,
-  };
+    migrationsDir: options.migrationsDir,
+  });
   const platform: PlatformServices = { database, cache, registry, lifecycle };
   const metrics = createMetrics();
 

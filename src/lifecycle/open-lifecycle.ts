@@ -1,0 +1,71 @@
+import { createCache } from "../cache/index.js";
+import type { GatewayConfig } from "../config/index.js";
+import { createSecretBox, type SecretBox } from "../crypto/index.js";
+import { openDatabase, type DatabaseOptions } from "../data/index.js";
+import type { Logger } from "../logging/index.js";
+import { StorageLayout } from "../storage/index.js";
+import type { LifecycleServices } from "./lifecycle-services.js";
+
+/** The database options the configuration names; `poolMax` and the like can be narrowed. */
+export function databaseOptionsFrom(
+  config: GatewayConfig,
+  secretBox: SecretBox,
+  logger: Logger,
+  overrides: Partial<DatabaseOptions> = {},
+): DatabaseOptions {
+  return {
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.databasePoolMax,
+    tenantUrl: config.tenantDatabaseUrl,
+    requireTenantLogin: config.production,
+    servers: config.databaseServers,
+    secretBox,
+    maxSchemaClients: config.tenantSchemaClients,
+    databaseConnections: config.tenantDatabaseConnections,
+    writeWaitMs: config.tenantWriteWaitMs,
+    logger,
+    ...overrides,
+  };
+}
+
+/** Lifecycle services over an open database and cache, with the configured storage and region. */
+export function lifecycleServicesFrom(
+  config: GatewayConfig,
+  parts: Pick<LifecycleServices, "database" | "cache" | "secretBox" | "logger" | "migrationsDir">,
+): LifecycleServices {
+  return {
+    ...parts,
+    storage: new StorageLayout(config.storageDir),
+    region: config.region,
+    exportDir: config.exportDir,
+  };
+}
+
+/**
+ * The services lifecycle work needs, as the gateway builds them, without
+ * HTTP: for command-line tools. Close the database and the cache when done.
+ */
+export async function openLifecycleServices(
+  config: GatewayConfig,
+  logger: Logger,
+): Promise<LifecycleServices> {
+  const secretBox = createSecretBox(config.encryptionKey);
+  // A tool does one job at a time: two connections are plenty.
+  const database = await openDatabase(
+    databaseOptionsFrom(config, secretBox, logger, { poolMax: 2 }),
+  );
+  try {
+    const cache = await createCache({
+      redisUrl: config.redisUrl,
+      timeoutMs: config.cacheTimeoutMs,
+      ttlSeconds: config.cacheTtlSeconds,
+      logger,
+    });
+
+    return lifecycleServicesFrom(config, { database, cache, secretBox, logger });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

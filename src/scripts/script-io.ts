@@ -1,0 +1,37 @@
+import { pathToFileURL } from "node:url";
+
+/** A command line a script refuses; its message ends with the usage. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Where a script writes; the entry point passes the process's streams. */
+export interface ScriptOutput {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+type ScriptMain = (
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  out: ScriptOutput,
+) => Promise<number>;
+
+/**
+ * Runs `main` with the process's arguments, environment and streams when
+ * `moduleUrl` is the file node was started with (not when a test imports it),
+ * and sets the exit code it answers.
+ */
+export async function runIfEntry(moduleUrl: string, main: ScriptMain): Promise<void> {
+  const entry = process.argv[1];
+  if (entry === undefined || moduleUrl !== pathToFileURL(entry).href) return;
+
+  process.exitCode = await main(process.argv.slice(2), process.env, {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  });
+}
