@@ -56,7 +56,12 @@ function parseCount(env: Env, name: string, fallback: number, max: number): numb
  * The benchmark creates and drops a database and reads latencies as the gateway's own cost,
  * so both servers must be on this machine: a remote server would measure the network.
  */
-function parseLoopbackUrl(env: Env, name: string, fallback: string, protocols: string[]): string {
+export function parseLoopbackUrl(
+  env: Env,
+  name: string,
+  fallback: string,
+  protocols: string[],
+): string {
   const raw = env[name] || fallback;
   let url: URL;
   try {
@@ -78,7 +83,8 @@ function parseLoopbackUrl(env: Env, name: string, fallback: string, protocols: s
   return raw;
 }
 
-function parseLogLevel(env: Env): string {
+/** `BENCH_LOG_LEVEL`, default `silent`. */
+export function parseLogLevel(env: Env): string {
   const level = env.BENCH_LOG_LEVEL || "silent";
   if (!LOG_LEVELS.includes(level)) {
     throw new BenchOptionsError(

@@ -23,6 +23,11 @@ export interface GraphQLClientOptions {
   /** Connections kept open: the concurrency, so no request waits for a socket. */
   maxSockets: number;
   /**
+   * Connections shared with other clients (the scale benchmark posts as 1,000 tenants over
+   * one set). `maxSockets` is then the agent's own, and `close` leaves it to its owner.
+   */
+  agent?: http.Agent;
+  /**
    * Longest wait for one answer (ms, default 5 minutes, far above the slowest naive request
    * seen), so a request that hangs fails instead of holding the run forever.
    */
@@ -35,7 +40,8 @@ export interface GraphQLClientOptions {
  */
 export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClient {
   const timeoutMs = options.timeoutMs ?? 300_000;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
+  const shared = options.agent;
+  const agent = shared ?? new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
   const payload = Buffer.from(JSON.stringify({ query: options.query }));
   const headers = {
     "content-type": "application/json",
@@ -70,5 +76,10 @@ export function createGraphQLClient(options: GraphQLClientOptions): GraphQLClien
       request.end(payload);
     });
 
-  return { post, close: () => agent.destroy() };
+  return {
+    post,
+    close: () => {
+      if (!shared) agent.destroy();
+    },
+  };
 }

@@ -199,7 +199,8 @@ function cacheWarnings(passes: PassResult[]): string[] {
     );
 }
 
-function formatWrong(wrong: BenchReport["wrong"]): string {
+/** Wrong answers, each kind once with its count and first request. */
+export function formatWrong(wrong: BenchReport["wrong"]): string {
   if (wrong.length === 0) return "Wrong responses: none (every answer matched the seeded data)";
 
   // The same failure tends to repeat hundreds of times: print each kind once, counted.

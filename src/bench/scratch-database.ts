@@ -23,11 +23,13 @@ async function onServer<T>(serverUrl: string, work: (client: pg.Client) => Promi
 }
 
 /**
- * Creates an empty `ogc_bench_<random>` database next to the one `serverUrl` names, so a
- * run never touches rows of tests or of another run.
+ * Creates an empty database next to the one `serverUrl` names, so a run never touches rows
+ * of tests or of another run. Its `name` is `ogc_bench_<random>` unless one is given.
  */
-export async function createScratchDatabase(serverUrl: string): Promise<ScratchDatabase> {
-  const name = `ogc_bench_${randomBytes(4).toString("hex")}`;
+export async function createScratchDatabase(
+  serverUrl: string,
+  name = `ogc_bench_${randomBytes(4).toString("hex")}`,
+): Promise<ScratchDatabase> {
   const serverVersion = await onServer(serverUrl, async (client) => {
     await client.query(`CREATE DATABASE "${name}"`);
     const result = await client.query<{ server_version: string }>("SHOW server_version");
