@@ -23,12 +23,11 @@ const STOP_TIMEOUT_MS = 15_000;
 const ENTRY = fileURLToPath(new URL("./tenant-bench-server.js", import.meta.url));
 
 function emptyStats(): LocationClientStats {
-  return { schemaClients: 0, databasePools: 0, databaseConnections: 0 };
+  return { databasePools: 0, databaseConnections: 0 };
 }
 
 function maxStats(a: LocationClientStats, b: LocationClientStats): LocationClientStats {
   return {
-    schemaClients: Math.max(a.schemaClients, b.schemaClients),
     databasePools: Math.max(a.databasePools, b.databasePools),
     databaseConnections: Math.max(a.databaseConnections, b.databaseConnections),
   };

@@ -58,7 +58,7 @@ export const TENANT_BENCH_USAGE = [
   "  --remove-run TAG         only remove what the run TAG (printed at its start) left behind",
   "",
   "Environment: DATABASE_URL, SECOND_DATABASE_URL, REDIS_URL (loopback only), BENCH_LOG_LEVEL;",
-  "DATABASE_POOL_MAX, TENANT_DATABASE_CONNECTIONS, TENANT_SCHEMA_CLIENTS, CACHE_TIMEOUT_MS and",
+  "DATABASE_POOL_MAX, TENANT_DATABASE_CONNECTIONS, CACHE_TIMEOUT_MS and",
   "CACHE_TTL_SECONDS reach the gateway under test.",
   "",
 ].join("\n");

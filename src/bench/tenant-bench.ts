@@ -47,7 +47,6 @@ import { formatTenantReport, type MeasuredPhase, type TenantBenchReport } from "
 const TUNABLES = [
   "DATABASE_POOL_MAX",
   "TENANT_DATABASE_CONNECTIONS",
-  "TENANT_SCHEMA_CLIENTS",
   "CACHE_TIMEOUT_MS",
   "CACHE_TTL_SECONDS",
 ];
@@ -163,7 +162,6 @@ function describeParameters(run: Run): [string, string][] {
       `tenant ${config.databasePoolMax} (DATABASE_POOL_MAX), control ${controlPool}, tenant ` +
         `databases ${config.tenantDatabaseConnections} together (TENANT_DATABASE_CONNECTIONS)`,
     ],
-    ["schema clients", `${config.tenantSchemaClients} kept (TENANT_SCHEMA_CLIENTS)`],
     [
       "cache",
       `${options.redisUrl}, TTL ${config.cacheTtlSeconds} s, timeout ${config.cacheTimeoutMs} ms`,

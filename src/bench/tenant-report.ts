@@ -165,7 +165,6 @@ function formatGateway(report: TenantBenchReport): string {
     bytes(heap?.heapTotal),
     bytes(heap?.heapUsed),
     bytes(heap?.external),
-    String(holdings.schemaClients),
     String(holdings.databasePools),
     String(holdings.databaseConnections),
   ]);
@@ -178,7 +177,6 @@ function formatGateway(report: TenantBenchReport): string {
       "heap MB",
       "heap used MB",
       "external MB",
-      "schema clients",
       "database pools",
       "database connections",
     ],

@@ -63,8 +63,6 @@ export interface GatewayConfig {
   readonly databaseServers: readonly DatabaseServer[];
   /** Connections all tenant databases may hold together (default 8). */
   readonly tenantDatabaseConnections: number;
-  /** Idle SCHEMA tenant clients kept before the coldest are evicted (default 64). */
-  readonly tenantSchemaClients: number;
   /** How long a write waits while its tenant is being moved (ms, default 10,000). */
   readonly tenantWriteWaitMs: number;
   /** Root of the default storage bucket and of dedicated ones (default `./.data/storage`). */
@@ -210,7 +208,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     region,
     databaseServers: Object.freeze(databaseServers),
     tenantDatabaseConnections: parseInteger(env, "TENANT_DATABASE_CONNECTIONS", 8, 1, 1_000),
-    tenantSchemaClients: parseInteger(env, "TENANT_SCHEMA_CLIENTS", 64, 1, 10_000),
     tenantWriteWaitMs: parseInteger(env, "TENANT_WRITE_WAIT_MS", 10_000, 0, 600_000),
     storageDir: env.STORAGE_DIR || ".data/storage",
     exportDir: env.EXPORT_DIR || ".data/exports",

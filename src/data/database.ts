@@ -16,6 +16,7 @@ import {
 import type { DatabaseServer } from "./placement/database-servers.js";
 import { LocationClients, type LocationClientStats } from "./placement/location-clients.js";
 import { PlacementDirectory } from "./placement/placement-directory.js";
+import { routeToBoundSchema } from "./placement/schema-routing.js";
 import { describeLocation } from "./placement/tenant-location.js";
 import { StatementCounter } from "./statement-counter.js";
 import { createTenantClient, type TenantClient, type TenantRouter } from "./tenant-client.js";
@@ -40,8 +41,6 @@ export interface DatabaseOptions {
   servers?: readonly DatabaseServer[];
   /** Opens sealed tenant connection strings. */
   secretBox: SecretBox;
-  /** Schema clients kept while idle (default 64). */
-  maxSchemaClients?: number;
   /** Connections all tenant databases may hold together (default 8). */
   databaseConnections?: number;
   /** How long a write waits for a move of its tenant (ms, default 10 s). */
@@ -71,6 +70,8 @@ export interface Database {
   readonly admin: AdminSessions;
   /** Servers DATABASE tenants can be placed on (none on PGlite). */
   readonly servers: readonly DatabaseServer[];
+  /** This control plane's id, which marks what it creates on shared servers. */
+  readonly deploymentId: string;
   /** What the tenant clients hold now. */
   stats(): LocationClientStats;
   migrate(): Promise<MigrationResult>;
@@ -146,9 +147,6 @@ function createPool(url: string, max: number, logger: Logger, idleTimeoutMillis 
     application_name: GATEWAY_APPLICATION_NAME,
   });
   pool.on("error", (err) => logger.warn({ err }, "idle database connection failed"));
-  // Every schema client over the shared pool adds an error listener of its
-  // own; their number is bounded by the schema client cap, not by Node's 10.
-  pool.setMaxListeners(0);
 
   return pool;
 }
@@ -227,29 +225,31 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     statements,
   );
   const sharedPool = tenantPool ?? controlPool;
-  const clientOver = (pool: pg.Pool, schema?: string) =>
-    new PrismaClient({
-      adapter: new PrismaPg(pool, schema ? { schema } : undefined),
-      transactionOptions: TRANSACTION_OPTIONS,
-    });
+  const clientOver = (pool: pg.Pool) =>
+    new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS });
   const shared = tenantPool ? clientOver(tenantPool) : control;
+  const schemas = new PrismaClient({
+    adapter: routeToBoundSchema(new PrismaPg(sharedPool)),
+    transactionOptions: TRANSACTION_OPTIONS,
+  });
   const locations = new LocationClients({
     shared,
-    forSchema: (schema) => clientOver(sharedPool, schema),
+    schemas,
     forDatabase: (tenantUrl, max) => {
       // Idle tenant database connections go quickly: the budget is shared.
       const pool = createPool(tenantUrl, max, options.logger, 5_000);
       return { pool, client: clientOver(pool) };
     },
-    maxSchemaClients: options.maxSchemaClients,
     databaseConnections: options.databaseConnections,
     logger: options.logger,
   });
   const placement = new PlacementDirectory(control, options.secretBox);
   const servers = options.servers ?? [];
+  const deploymentId = await readDeploymentId(control);
 
   return {
     kind: "postgres",
+    deploymentId,
     control,
     statements,
     placement,
@@ -264,6 +264,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     },
     close: async () => {
       await locations.close();
+      await schemas.$disconnect();
       if (shared !== control) await shared.$disconnect();
       await control.$disconnect();
       await Promise.all([controlPool.end(), tenantPool?.end()]);
@@ -282,21 +283,21 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   });
   const migrateEmbedded = () => migrate(pgliteSession(pglite), { logger: options.logger });
   await migrateEmbedded();
+  const schemas = new PrismaClient({
+    adapter: routeToBoundSchema(new PrismaPGlite(pglite)),
+    transactionOptions: TRANSACTION_OPTIONS,
+  });
   const locations = new LocationClients({
     shared: control,
-    forSchema: (schema) =>
-      new PrismaClient({
-        adapter: withSchema(new PrismaPGlite(pglite), schema),
-        transactionOptions: TRANSACTION_OPTIONS,
-      }),
+    schemas,
     forDatabase: null,
-    maxSchemaClients: options.maxSchemaClients,
     logger: options.logger,
   });
   const placement = new PlacementDirectory(control, options.secretBox);
 
   return {
     kind: "pglite",
+    deploymentId: await readDeploymentId(control),
     control,
     statements: new StatementCounter(),
     placement,
@@ -314,32 +315,17 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     },
     close: async () => {
       await locations.close();
+      await schemas.$disconnect();
       await control.$disconnect();
       await pglite.close();
     },
   };
 }
 
-type PGliteFactory = InstanceType<typeof PrismaPGlite>;
+/** The id the control_plane_identity migration gave this control plane. */
+async function readDeploymentId(control: PrismaClient): Promise<string> {
+  const row = await control.controlPlane.findFirst({ orderBy: { createdAt: "asc" } });
+  if (!row) throw new Error("The control plane has no identity row; was it migrated?");
 
-/**
- * pglite-prisma-adapter 0.7 takes no options, so its adapter reports no
- * schema and Prisma names `public` in every query. This factory hands out
- * the same adapter reporting `schema`, which is all Prisma reads from it.
- */
-function withSchema(factory: PGliteFactory, schema: string): PGliteFactory {
-  return Object.assign(Object.create(factory) as PGliteFactory, {
-    connect: async () => {
-      const adapter = await factory.connect();
-      return new Proxy(adapter, {
-        get(target, property, receiver) {
-          if (property === "getConnectionInfo") {
-            return () => ({ ...target.getConnectionInfo?.(), schemaName: schema });
-          }
-          const value: unknown = Reflect.get(target, property, receiver);
-          return typeof value === "function" ? value.bind(target) : value;
-        },
-      });
-    },
-  });
+  return row.id;
 }

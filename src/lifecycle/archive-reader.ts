@@ -1,10 +1,19 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
 import { badInput, GatewayError } from "../errors/index.js";
-import { archiveError, MAX_DOCUMENT_BYTES } from "./tenant-archive.js";
+import {
+  archiveError,
+  describeLimit,
+  MAX_ARCHIVE_BYTES,
+  MAX_DOCUMENT_BYTES,
+  MAX_ENTRIES,
+  MAX_ROW_BYTES,
+  TAR_ALLOWANCE,
+} from "./tenant-archive.js";
 
 /** One file of an archive, read in order; its body must be read before the next. */
 export interface ArchiveEntry {
@@ -38,19 +47,45 @@ async function* bytesOf(source: AsyncIterable<unknown>): AsyncGenerator<Buffer> 
 }
 
 /**
+ * Passes the inflated tar through, failing once it passes `limit` bytes:
+ * gunzip inflates only as fast as this is read, so a gzip bomb stops here.
+ */
+function inflationCap(limit: number, refusal: () => GatewayError): Transform {
+  let seen = 0;
+
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > limit) done(refusal());
+      else done(null, chunk);
+    },
+  });
+}
+
+/**
  * Streams the gzip'd tar at `path` and hands each entry to `visit`, in
  * archive order. An archive that is not gzip, not tar, truncated, or holds
- * anything but plain files is refused with BAD_USER_INPUT naming `shown`;
- * errors the visitor raises (a database write, say) pass unchanged.
+ * anything but plain files is refused with BAD_USER_INPUT naming `shown`,
+ * and so is one past the bounds of tenant-archive.ts: more than
+ * {@link MAX_ENTRIES} files, a file or an inflated stream larger than
+ * {@link MAX_ARCHIVE_BYTES} allows. Errors the visitor raises (a database
+ * write, say) pass unchanged.
  */
 export async function forEachEntry(
   path: string,
   shown: string,
   visit: (entry: ArchiveEntry) => Promise<void>,
 ): Promise<void> {
+  const limit = describeLimit(MAX_ARCHIVE_BYTES);
+  const cap = inflationCap(MAX_ARCHIVE_BYTES + TAR_ALLOWANCE, () =>
+    badInput(
+      "file",
+      `The archive ${shown} inflates to more than ${limit}, the limit for an archive; nothing was imported.`,
+    ),
+  );
   const extract = tar.extract();
   // Settled at once, so a failure before the loop looks is never unhandled.
-  const fed = pipeline(createReadStream(path), createGunzip(), extract).then(
+  const fed = pipeline(createReadStream(path), createGunzip(), cap, extract).then(
     () => null,
     (error: unknown) => error,
   );
@@ -59,24 +94,38 @@ export async function forEachEntry(
       "file",
       `The archive ${shown} cannot be read as a gzip'd tar (${messageOf(error)}); it may be truncated or damaged.`,
     );
+  let entries = 0;
 
   try {
     for await (const entry of guarded(extract)) {
-      const { name, type, size } = entry.header;
+      const { name, type, size = 0 } = entry.header;
+      entries += 1;
+      if (entries > MAX_ENTRIES) {
+        throw badInput(
+          "file",
+          `The archive ${shown} holds more than ${MAX_ENTRIES} files, the most the format has.`,
+        );
+      }
       if (type !== "file") throw archiveError(name, "is not a plain file.");
-      await visit({ name, size: size ?? 0, body: guarded(bytesOf(entry)) });
+      if (size > MAX_ARCHIVE_BYTES) {
+        throw archiveError(name, `is ${size} bytes, past the limit of ${limit} for an archive.`);
+      }
+      await visit({ name, size, body: guarded(bytesOf(entry)) });
       for await (const _chunk of guarded(bytesOf(entry))) {
         // Drains whatever the visitor left unread.
       }
     }
   } catch (error) {
     extract.destroy();
-    await fed;
+    // The cap's refusal, when it struck, is what broke the entry's stream.
+    const failed = await fed;
+    if (failed instanceof GatewayError) throw failed;
     if (error instanceof GatewayError) throw error;
     if (error instanceof UnreadableArchive) throw unreadable(error.cause ?? error);
     throw error;
   }
   const failed = await fed;
+  if (failed instanceof GatewayError) throw failed;
   if (failed) throw unreadable(failed);
 }
 
@@ -105,37 +154,64 @@ export function createFileHash() {
   };
 }
 
+/** A batch is handed on at this many bytes of rows even when short of its count. */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
 /**
- * The lines of a JSON Lines body, in batches of up to `batchSize`, feeding
- * every byte to `hash`. Every line must end with a newline and none may be
- * empty: a file cut short is refused even when its checksums were cut to
- * match. Newlines cannot occur inside a UTF-8 character, so bytes split safely.
+ * The lines of a JSON Lines body, in batches of up to `batchSize` (and
+ * about {@link MAX_BATCH_BYTES}), feeding every byte to `hash`. Every line
+ * must end with a newline, none may be empty, and none may be longer than
+ * {@link MAX_ROW_BYTES}: a file cut short is refused even when its
+ * checksums were cut to match, and a newline-free file as soon as it passes
+ * the limit. Each byte is looked at and copied once, so the work is linear
+ * in the body's size. Newlines cannot occur inside a UTF-8 character, so
+ * bytes split safely.
  */
 export async function* lineBatches(
   entry: ArchiveEntry,
   hash: { update(chunk: Buffer): void },
   batchSize: number,
 ): AsyncGenerator<string[]> {
-  let pending: Buffer = Buffer.alloc(0);
+  // The start of a line that earlier chunks began, copied out of them.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   let batch: string[] = [];
+  let batchBytes = 0;
   let line = 0;
+  const tooLong = () =>
+    archiveError(
+      entry.name,
+      `line ${line + 1} is longer than ${describeLimit(MAX_ROW_BYTES)}, the limit for one row.`,
+    );
 
   for await (const chunk of entry.body) {
     hash.update(chunk);
-    let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
-    for (let end = data.indexOf(0x0a); end !== -1; end = data.indexOf(0x0a)) {
+    let start = 0;
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      const length = pendingBytes + end - start;
+      if (length > MAX_ROW_BYTES) throw tooLong();
       line += 1;
-      if (end === 0) throw archiveError(entry.name, `has an empty line ${line}.`);
-      batch.push(data.subarray(0, end).toString("utf8"));
-      data = data.subarray(end + 1);
-      if (batch.length >= batchSize) {
+      if (length === 0) throw archiveError(entry.name, `has an empty line ${line}.`);
+      const tail = chunk.subarray(start, end);
+      const bytes = pendingBytes > 0 ? Buffer.concat([...pending, tail]) : tail;
+      batch.push(bytes.toString("utf8"));
+      batchBytes += length;
+      pending = [];
+      pendingBytes = 0;
+      start = end + 1;
+      if (batch.length >= batchSize || batchBytes >= MAX_BATCH_BYTES) {
         yield batch;
         batch = [];
+        batchBytes = 0;
       }
     }
-    pending = Buffer.from(data);
+    if (start < chunk.length) {
+      pendingBytes += chunk.length - start;
+      if (pendingBytes > MAX_ROW_BYTES) throw tooLong();
+      pending.push(Buffer.from(chunk.subarray(start)));
+    }
   }
-  if (pending.length > 0) {
+  if (pendingBytes > 0) {
     throw archiveError(entry.name, "does not end with a newline: it was cut short.");
   }
   if (batch.length > 0) yield batch;

@@ -18,11 +18,14 @@ export interface WrittenArchive {
   readonly sha256: string;
 }
 
+/** Archives hold a tenant's data: only the gateway's user may read them. */
+const ARCHIVE_MODE = 0o600;
+
 /**
- * Writes `sources` in order as a gzip'd tar at `target`. Every header gets
- * `mtime`, mode 0644 and no owner, so only content tells two archives
- * apart. The archive appears under its name only once complete: it is
- * written beside it first and renamed.
+ * Writes `sources` in order as a gzip'd tar at `target`, mode 0600. Every
+ * header gets `mtime`, mode 0600 and no owner, so only content tells two
+ * archives apart. The archive appears under its name only once complete:
+ * it is written beside it first, already 0600, and renamed.
  */
 export async function writeArchive(
   target: string,
@@ -40,7 +43,12 @@ export async function writeArchive(
   const pack = tar.pack();
 
   try {
-    const writing = pipeline(pack, createGzip(), tap, createWriteStream(partial, { flags: "wx" }));
+    const writing = pipeline(
+      pack,
+      createGzip(),
+      tap,
+      createWriteStream(partial, { flags: "wx", mode: ARCHIVE_MODE }),
+    );
     const adding = (async () => {
       for (const source of sources) await addEntry(pack, source, mtime);
       pack.finalize();
@@ -57,7 +65,7 @@ export async function writeArchive(
 }
 
 function addEntry(pack: tar.Pack, source: ArchiveSource, mtime: Date): Promise<void> {
-  const header = { name: source.name, mode: 0o644, mtime, uid: 0, gid: 0 };
+  const header = { name: source.name, mode: ARCHIVE_MODE, mtime, uid: 0, gid: 0 };
 
   return new Promise((resolve, reject) => {
     const done = (error?: Error | null) => (error ? reject(error) : resolve());

@@ -46,6 +46,8 @@ export async function deprovisionTenant(
       await dropLocation(database, tenantId, planned);
     } catch (error) {
       const where = describePlanned(planned);
+      // Another deployment's database is refused as it is; force leaves it be.
+      if (!options.force && error instanceof GatewayError) throw error;
       if (!options.force) {
         throw new Error(
           `Could not remove ${where} of tenant ${tenantId} (${(error as Error).message}). Retry when its server answers, or remove the tenant with force and drop ${where} by hand.`,

@@ -18,8 +18,11 @@ import {
   ARCHIVE_FORMAT,
   ARCHIVE_FORMAT_VERSION,
   CONFIG_FILE,
+  describeLimit,
   documentBytes,
   MANIFEST_FILE,
+  MAX_ARCHIVE_BYTES,
+  MAX_ROW_BYTES,
   tableFile,
   TENANT_FILE,
   type ArchiveConfig,
@@ -62,7 +65,10 @@ interface SpooledTable {
  * of the tenant even while it serves requests; the registry fields and
  * config are read from the control plane just before. Runs under the
  * tenant's lifecycle lock, so no move or removal runs meanwhile. Tables are
- * spooled to disk first: a tar header needs each file's size.
+ * spooled to disk first: a tar header needs each file's size. A tenant with
+ * a row or files past the bounds an import enforces (see tenant-archive.ts)
+ * is refused with BAD_USER_INPUT rather than written as an archive no
+ * gateway would import.
  */
 export async function exportTenant(
   services: LifecycleServices,
@@ -129,6 +135,10 @@ export async function exportTenant(
         documents: documents.map((d) => describeFile(d.name, d.bytes)),
         tables: tables.map((t) => t.entry),
       };
+      const files = [...manifest.documents, ...manifest.tables];
+      if (files.reduce((n, f) => n + f.bytes, 0) > MAX_ARCHIVE_BYTES) {
+        throw tooLarge(tenantId);
+      }
 
       // 3. The archive, manifest first.
       const sources: ArchiveSource[] = [
@@ -173,6 +183,15 @@ function defaultName(tenantId: string, at: Date): string {
   return `${tenantId}-${stamp}-${randomBytes(2).toString("hex")}.tar.gz`;
 }
 
+function tooLarge(tenantId: string): GatewayError {
+  const limit = describeLimit(MAX_ARCHIVE_BYTES);
+
+  return badInput(
+    "id",
+    `Tenant "${tenantId}" holds more than ${limit} of data, the limit for an archive; it cannot be exported.`,
+  );
+}
+
 function describeFile(file: string, bytes: Buffer): ArchiveFile {
   const hash = createFileHash();
   hash.update(bytes);
@@ -213,8 +232,11 @@ async function spoolTables(
     );
     if (!version?.name) throw new Error(`schema ${schema} has no migration history`);
     const tables: SpooledTable[] = [];
+    let room = MAX_ARCHIVE_BYTES;
     for (const table of TENANT_TABLES) {
-      tables.push(await spoolTable(session, schema, table, tenantId, spool));
+      const spooled = await spoolTable(session, schema, table, tenantId, spool, room);
+      tables.push(spooled);
+      room -= spooled.entry.bytes;
     }
     await session.exec("COMMIT");
 
@@ -225,26 +247,40 @@ async function spoolTables(
   }
 }
 
-/** Writes one table's rows to a file, one row text a line, hashing as it goes. */
+/**
+ * Writes one table's rows to a file, one row text a line, hashing as it
+ * goes; refuses a row past {@link MAX_ROW_BYTES} and a file past `room`.
+ */
 async function spoolTable(
   session: SqlSession,
   schema: string,
   table: TenantTable,
   tenantId: string,
   spool: string,
+  room: number,
 ): Promise<SpooledTable> {
   const path = join(spool, `${table.name}.jsonl`);
   const hash = createFileHash();
   const digest = createRowDigest(table.name);
-  const handle = await open(path, "wx");
+  let written = 0;
+  const handle = await open(path, "wx", 0o600);
   try {
     for await (const rows of readRows(session, schema, table, tenantId)) {
       for (const row of rows) {
         // row_to_json escapes newlines in text; only a json column could keep one.
         if (row.includes("\n")) throw new Error(`a ${table.name} row spans lines`);
+        const size = Buffer.byteLength(row, "utf8");
+        if (size > MAX_ROW_BYTES) {
+          throw badInput(
+            "id",
+            `Tenant "${tenantId}" has a ${table.name} row of ${size} bytes, past the limit of ${describeLimit(MAX_ROW_BYTES)} for one row; it cannot be exported.`,
+          );
+        }
         digest.add(row);
       }
       const bytes = Buffer.from(`${rows.join("\n")}\n`, "utf8");
+      written += bytes.length;
+      if (written > room) throw tooLarge(tenantId);
       hash.update(bytes);
       await handle.write(bytes);
     }

@@ -19,6 +19,7 @@ export {
 } from "../data/placement/tenant-location.js";
 import { deleteRows } from "../data/placement/table-copy.js";
 import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
+import { GatewayError } from "../errors/index.js";
 import { Isolation } from "../generated/prisma/enums.js";
 
 /**
@@ -120,16 +121,26 @@ async function createDatabaseLocation(
   const db = quoteIdentifier(planned.database);
   const role = quoteIdentifier(login);
 
+  const mark = ownershipMark(database.deploymentId, tenantId);
+
   await database.admin.atServer(planned.server, async (session) => {
-    await ensureRole(session, login);
+    // Nothing is touched before both names are known to be free or ours.
+    const owners = await ownersOn(session, planned.database, login);
+    checkOwnership(owners, mark, planned);
+    // The login is made and marked in one transaction, before the database:
+    // a database left unmarked by a crash is ours only if the login is.
+    if (owners.role === undefined) {
+      await session.exec("BEGIN");
+      await session.exec(`CREATE ROLE ${role} NOLOGIN`);
+      await session.exec(`COMMENT ON ROLE ${role} IS '${mark}'`);
+      await session.exec("COMMIT");
+    }
     await session.exec(
       `ALTER ROLE ${role} LOGIN PASSWORD '${password}' NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE INHERIT`,
     );
-    const exists = await session.query("SELECT 1 FROM pg_database WHERE datname = $1", [
-      planned.database,
-    ]);
     // CREATE DATABASE cannot run in a transaction or take IF NOT EXISTS.
-    if (exists.length === 0) await session.exec(`CREATE DATABASE ${db}`);
+    if (owners.database === undefined) await session.exec(`CREATE DATABASE ${db}`);
+    await session.exec(`COMMENT ON DATABASE ${db} IS '${mark}'`);
     await session.exec(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
     await session.exec(`GRANT CONNECT ON DATABASE ${db} TO ${role}`);
   });
@@ -154,14 +165,59 @@ async function createDatabaseLocation(
   };
 }
 
-async function ensureRole(session: SqlSession, name: string): Promise<void> {
-  const found = await session.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name]);
-  if (found.length > 0) return;
-  try {
-    await session.exec(`CREATE ROLE ${quoteIdentifier(name)} NOLOGIN`);
-  } catch (error) {
-    // Another process created it between the check and here.
-    if ((error as { code?: string }).code !== "42710") throw error;
+/**
+ * The comment marking a tenant database and login as this deployment's, for
+ * this tenant. Deployment ids are UUIDs and tenant ids `[a-z0-9-]`, so the
+ * text needs no quoting inside a literal.
+ */
+function ownershipMark(deploymentId: string, tenantId: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(deploymentId)) throw new Error("malformed deployment id");
+
+  return `newfinity-gateway deployment=${deploymentId} tenant=${tenantId}`;
+}
+
+/** The marks on a tenant's database and login; `undefined` where it does not exist. */
+interface Owners {
+  database: string | null | undefined;
+  role: string | null | undefined;
+}
+
+async function ownersOn(session: SqlSession, databaseName: string, login: string): Promise<Owners> {
+  const [db] = await session.query<{ mark: string | null }>(
+    `SELECT shobj_description(oid, 'pg_database') AS mark FROM pg_database WHERE datname = $1`,
+    [databaseName],
+  );
+  const [role] = await session.query<{ mark: string | null }>(
+    `SELECT shobj_description(oid, 'pg_authid') AS mark FROM pg_roles WHERE rolname = $1`,
+    [login],
+  );
+
+  return { database: db ? db.mark : undefined, role: role ? role.mark : undefined };
+}
+
+/**
+ * Refuses a database or login that another deployment (or another tenant)
+ * made: several gateways may share a server, and taking one over would hand
+ * a stranger's data to this tenant, or drop it.
+ */
+function checkOwnership(
+  owners: Owners,
+  mark: string,
+  planned: { server: string; database: string },
+) {
+  const roleOurs = owners.role === undefined || owners.role === mark;
+  // Unmarked only when a crash came between CREATE DATABASE and its comment,
+  // and then the login, made and marked first, is ours.
+  const databaseOurs =
+    owners.database === undefined ||
+    owners.database === mark ||
+    (owners.database === null && owners.role === mark);
+  if (!roleOurs || !databaseOurs) {
+    throw new GatewayError(
+      "BAD_USER_INPUT",
+      `Database ${planned.database} or its login on server "${planned.server}" belongs to another gateway deployment or tenant; refusing to take it over or drop it.`,
+      { field: "id" },
+    );
   }
 }
 
@@ -200,7 +256,13 @@ export async function dropLocation(
     case Isolation.DATABASE: {
       await database.locations.retire({ ...planned, url: "" });
       const login = quoteIdentifier(loginRoleFor(tenantId));
+      const mark = ownershipMark(database.deploymentId, tenantId);
       await database.admin.atServer(planned.server, async (session) => {
+        checkOwnership(
+          await ownersOn(session, planned.database, loginRoleFor(tenantId)),
+          mark,
+          planned,
+        );
         // FORCE ends other gateway processes' connections to it as well.
         await session.exec(
           `DROP DATABASE IF EXISTS ${quoteIdentifier(planned.database)} WITH (FORCE)`,

@@ -21,7 +21,6 @@ export function databaseOptionsFrom(
     requireTenantLogin: config.production,
     servers: config.databaseServers,
     secretBox,
-    maxSchemaClients: config.tenantSchemaClients,
     databaseConnections: config.tenantDatabaseConnections,
     writeWaitMs: config.tenantWriteWaitMs,
     logger,

@@ -40,6 +40,43 @@ export const tableFile = (table: string) => `tables/${table}.jsonl`;
 /** JSON documents larger than this are refused before they are parsed. */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
+/*
+ * Bounds on what reading one archive may cost, checked as it is read and
+ * before anything is written, so a small archive cannot make the gateway do
+ * unbounded work. An export refuses to write past them rather than leave an
+ * archive no gateway would import.
+ */
+
+/**
+ * The longest line of a table file, newline excluded: 1 MiB. A row arrives
+ * through requests, whose bodies are capped at 1 MB; real rows are a few kB.
+ */
+export const MAX_ROW_BYTES = 1024 * 1024;
+
+/**
+ * What an archive's files may hold together, uncompressed: 2 GiB. It is
+ * also the largest a table file may be, and with {@link TAR_ALLOWANCE} all
+ * the gzip stream may inflate to, so a gzip bomb stops there. An import
+ * reads the archive twice and writes every row in one transaction; 2 GiB
+ * bounds that work to minutes and is far above any tenant exported so far.
+ */
+export const MAX_ARCHIVE_BYTES = 2 * 1024 ** 3;
+
+/** Room for tar headers, padding and end blocks beside the files' bytes. */
+export const TAR_ALLOWANCE = 1024 * 1024;
+
+/** The most files an archive holds: the format's own, one per table plus three. */
+export const MAX_ENTRIES = 3 + TENANT_TABLES.length;
+
+/** `1 MiB`, `2 GiB`: how messages state a limit. */
+export function describeLimit(bytes: number): string {
+  const gib = 1024 ** 3;
+  if (bytes >= gib && bytes % gib === 0) return `${bytes / gib} GiB`;
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+
+  return `${bytes} bytes`;
+}
+
 /** A file of the archive as the manifest records it. */
 export interface ArchiveFile {
   readonly file: string;
@@ -158,8 +195,9 @@ function parseFile(file: string, value: unknown, expected: string): ArchiveFile 
 }
 
 /**
- * Checks `manifest.json`: its format, its tenant, and one entry for each
- * document and each table this gateway knows, in order.
+ * Checks `manifest.json`: its format, its tenant, one entry for each
+ * document and each table this gateway knows, in order, and that the files
+ * it lists fit {@link MAX_ARCHIVE_BYTES}.
  */
 export function parseManifest(bytes: Buffer): ArchiveManifest {
   const file = MANIFEST_FILE;
@@ -185,7 +223,7 @@ export function parseManifest(bytes: Buffer): ArchiveManifest {
     );
   }
 
-  return {
+  const manifest: ArchiveManifest = {
     format: ARCHIVE_FORMAT,
     formatVersion: ARCHIVE_FORMAT_VERSION,
     tenantId: text(file, doc, "tenantId", isTenantId),
@@ -206,6 +244,15 @@ export function parseManifest(bytes: Buffer): ArchiveManifest {
       };
     }),
   };
+  const total = [...manifest.documents, ...manifest.tables].reduce((n, f) => n + f.bytes, 0);
+  if (total > MAX_ARCHIVE_BYTES) {
+    throw archiveError(
+      file,
+      `lists ${total} bytes of files, past the limit of ${describeLimit(MAX_ARCHIVE_BYTES)} for an archive.`,
+    );
+  }
+
+  return manifest;
 }
 
 /** Checks `tenant.json`. */

@@ -43,7 +43,9 @@ const ROWS_PER_BATCH = 1_000;
  * comes first; every file it lists is there, once, with its size and
  * SHA-256; every table file's rows are JSON objects of the manifest's tenant
  * with the row count and checksum the manifest states; nothing else is in
- * it. Any difference is BAD_USER_INPUT naming the file at fault.
+ * it. Any difference, or a bound of tenant-archive.ts passed, is
+ * BAD_USER_INPUT naming the file at fault; a file whose size differs from
+ * the manifest's is refused before it is read.
  */
 export async function verifyArchive(path: string, shown: string): Promise<VerifiedArchive> {
   // Not narrowed to null: the visitor below assigns it.
@@ -61,6 +63,11 @@ export async function verifyArchive(path: string, shown: string): Promise<Verifi
       manifest = parseManifest(await readDocument(entry));
       facts.set(entry.name, { bytes: 0, sha256: "" });
       return;
+    }
+    // Refused before its bytes are read: its header cannot be believed.
+    const listed = [...manifest.documents, ...manifest.tables].find((f) => f.file === entry.name);
+    if (listed && entry.size !== listed.bytes) {
+      throw archiveError(entry.name, `is ${entry.size} bytes; the manifest says ${listed.bytes}.`);
     }
     if (entry.name === TENANT_FILE || entry.name === CONFIG_FILE) {
       const bytes = await readDocument(entry);

@@ -9,7 +9,6 @@ import { startTestGateway, uniqueTenantId, type TestGateway } from "../support/g
 /** The configured bounds: far fewer connections than tenants. */
 const POOL_MAX = 4; // tenant pool; the control pool gets max(2, ceil(4 / 4)) = 2
 const DATABASE_BUDGET = 4; // two tenant-database pools of two connections
-const SCHEMA_CLIENTS = 2;
 const BOUND = POOL_MAX + 2 + DATABASE_BUDGET;
 
 interface Tenant {
@@ -60,7 +59,6 @@ describe("connections and clients with many tenants", () => {
       env: {
         DATABASE_POOL_MAX: String(POOL_MAX),
         TENANT_DATABASE_CONNECTIONS: String(DATABASE_BUDGET),
-        TENANT_SCHEMA_CLIENTS: String(SCHEMA_CLIENTS),
       },
     });
     for (const url of [gw.databaseUrl, TEST_SECOND_DATABASE_URL]) {
@@ -119,12 +117,47 @@ describe("connections and clients with many tenants", () => {
     expect(gw.gateway.database.stats().databaseConnections).toBeLessThanOrEqual(DATABASE_BUDGET);
   });
 
-  it("evicts the coldest schema clients past TENANT_SCHEMA_CLIENTS", async () => {
-    for (const tenant of tenants.schema) {
-      const answer = await ask(tenant);
+  it("serves every schema tenant through one client, each from its own schema, under concurrency", async () => {
+    const rounds = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        Promise.all(
+          tenants.schema.map(async (tenant) => {
+            const answer = await gw.request<{
+              me: { id: string };
+              users: { edges: { node: { email: string } }[] };
+            }>("{ me { id } users(first: 5) { edges { node { email } } } }", {
+              tenant: tenant.id,
+              token: tenant.token,
+            });
+            return { tenant, answer };
+          }),
+        ),
+      ),
+    );
 
+    for (const { tenant, answer } of rounds.flat()) {
+      expect(answer.body.errors).toBeUndefined();
       expect(answer.body.data?.me.id).toBe(tenant.adminId);
-      expect(gw.gateway.database.stats().schemaClients).toBeLessThanOrEqual(SCHEMA_CLIENTS);
+      expect(answer.body.data?.users.edges.map((e) => e.node.email)).toEqual([
+        `admin@${tenant.id}.test`,
+      ]);
+    }
+  });
+
+  it("refuses a schema-tier statement that is not bound to a tenant", async () => {
+    const lease = await gw.gateway.database.locations.acquire({
+      isolation: Isolation.SCHEMA,
+      schema: `tenant_${tenants.schema[0]!.id.replaceAll("-", "_")}`,
+    });
+    try {
+      await expect(lease.client.user.findMany()).rejects.toThrow(/outside a transaction bound/);
+      const unbound = lease.client.$transaction([
+        lease.client.user.count(),
+        lease.client.user.findMany(),
+      ]);
+      await expect(unbound).rejects.toThrow(/before its transaction was bound/);
+    } finally {
+      lease.release();
     }
   });
 

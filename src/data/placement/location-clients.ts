@@ -21,12 +21,13 @@ export interface DatabaseConnection {
 export interface LocationClientsOptions {
   /** The client of SHARED tenants: control database, `public`, tenant login. */
   readonly shared: PrismaClient;
-  /** Builds a client for a schema of the control database, over the shared tenant pool. */
-  readonly forSchema: (schema: string) => PrismaClient;
+  /**
+   * The one client of every SCHEMA tenant, over the same pool: it sends each
+   * statement to the schema its transaction was bound to (see schema-routing.ts).
+   */
+  readonly schemas: PrismaClient;
   /** Opens a pool of at most `max` connections to a tenant database; null where unsupported. */
   readonly forDatabase: ((url: string, max: number) => DatabaseConnection) | null;
-  /** Schema clients kept while idle (default 64); cold ones are evicted first. */
-  readonly maxSchemaClients?: number;
   /** Connections all tenant databases may hold together (default 8). */
   readonly databaseConnections?: number;
   /** Connections one tenant database may hold (default 2). */
@@ -51,7 +52,6 @@ interface Entry {
 
 /** What the clients hold right now, for metrics and the scale benchmark. */
 export interface LocationClientStats {
-  readonly schemaClients: number;
   readonly databasePools: number;
   /** Connections open in tenant database pools (idle and busy). */
   readonly databaseConnections: number;
@@ -61,10 +61,8 @@ export interface LocationClientStats {
  * Hands out the Prisma client of a tenant's location, one lease per
  * operation, and keeps what it holds bounded whatever the number of tenants:
  *
- * - SHARED tenants all use one client.
- * - SCHEMA tenants get a client each (Prisma names the schema in every
- *   query), all over the one shared tenant pool; past `maxSchemaClients`
- *   the least recently used idle ones are disconnected.
+ * - SHARED tenants all use one client, and SCHEMA tenants all use another
+ *   over the same pool, which routes each statement to the tenant's schema.
  * - DATABASE tenants need connections of their own (PostgreSQL binds a
  *   connection to one database), so each gets a small pool, and the pools
  *   together never exceed `databaseConnections`: a new one first closes the
@@ -74,13 +72,11 @@ export interface LocationClientStats {
  */
 export class LocationClients {
   readonly #options: LocationClientsOptions;
-  readonly #maxSchemaClients: number;
   readonly #perDatabase: number;
   readonly #maxDatabasePools: number;
   readonly #acquireTimeoutMs: number;
   // Maps iterate in insertion order; touching an entry re-inserts it, so the
   // first entries are the least recently used.
-  readonly #schemas = new Map<string, Entry>();
   readonly #databases = new Map<string, Entry>();
   /** Database pools evicted but still closing: they count against the budget. */
   #closingDatabases = 0;
@@ -89,7 +85,6 @@ export class LocationClients {
 
   constructor(options: LocationClientsOptions) {
     this.#options = options;
-    this.#maxSchemaClients = options.maxSchemaClients ?? 64;
     const budget = options.databaseConnections ?? 8;
     this.#perDatabase = Math.max(1, Math.min(options.connectionsPerDatabase ?? 2, budget));
     this.#maxDatabasePools = Math.max(1, Math.floor(budget / this.#perDatabase));
@@ -103,7 +98,7 @@ export class LocationClients {
       case Isolation.SHARED:
         return { client: this.#options.shared, location, release: () => {} };
       case Isolation.SCHEMA:
-        return this.#lease(this.#schemaEntry(location));
+        return { client: this.#options.schemas, location, release: () => {} };
       case Isolation.DATABASE:
         // Leased inside: between finding a pool and pinning it, another
         // acquire must not see it idle and close it.
@@ -121,7 +116,7 @@ export class LocationClients {
    */
   async retire(location: TenantLocation): Promise<void> {
     const key = describeLocation(location);
-    const entry = this.#schemas.get(key) ?? this.#databases.get(key);
+    const entry = this.#databases.get(key);
     if (!entry) return;
     await this.#retire(entry);
   }
@@ -131,7 +126,6 @@ export class LocationClients {
     for (const entry of this.#databases.values()) connections += entry.pool?.totalCount ?? 0;
 
     return {
-      schemaClients: this.#schemas.size,
       databasePools: this.#databases.size,
       databaseConnections: connections,
     };
@@ -139,7 +133,7 @@ export class LocationClients {
 
   async close(): Promise<void> {
     this.#closed = true;
-    const entries = [...this.#schemas.values(), ...this.#databases.values()];
+    const entries = [...this.#databases.values()];
     await Promise.all(entries.map((entry) => this.#retire(entry)));
   }
 
@@ -157,37 +151,11 @@ export class LocationClients {
         if (entry.inflight === 0) {
           if (entry.retired) {
             void this.#close(entry).then(() => entry.onClosed.forEach((done) => done()));
-          } else if (!entry.pool) {
-            this.#sweepSchemas();
           }
           this.#wakeWaiters();
         }
       },
     };
-  }
-
-  #schemaEntry(location: TenantLocation & { isolation: "SCHEMA" }): Entry {
-    const key = describeLocation(location);
-    const found = this.#touch(this.#schemas, key);
-    if (found) return found;
-
-    const entry = this.#newEntry(key, location, this.#options.forSchema(location.schema), null);
-    this.#schemas.set(key, entry);
-    this.#sweepSchemas(entry);
-
-    return entry;
-  }
-
-  /**
-   * Over the cap, drops idle clients, coldest first. Busy ones stay: a burst
-   * over the cap costs memory for a moment, never a failed request, and the
-   * sweep runs again as each of them goes idle.
-   */
-  #sweepSchemas(keep?: Entry): void {
-    for (const cold of this.#schemas.values()) {
-      if (this.#schemas.size <= this.#maxSchemaClients) break;
-      if (cold.inflight === 0 && cold !== keep) void this.#retire(cold);
-    }
   }
 
   async #databaseLease(
@@ -245,10 +213,9 @@ export class LocationClients {
   }
 
   async #retire(entry: Entry): Promise<void> {
-    const map = entry.pool ? this.#databases : this.#schemas;
-    if (map.get(entry.key) === entry) {
-      map.delete(entry.key);
-      if (entry.pool) this.#closingDatabases += 1;
+    if (this.#databases.get(entry.key) === entry) {
+      this.#databases.delete(entry.key);
+      this.#closingDatabases += 1;
     }
     entry.retired = true;
     if (entry.inflight === 0) return this.#close(entry);

@@ -23,6 +23,7 @@ export const TENANT_TABLES: readonly TenantTable[] = [
 
 /** Control-plane models, and the per-location fence: not tenant data. */
 export const NON_TENANT_MODELS: readonly string[] = [
+  "ControlPlane",
   "Tenant",
   "TenantConfig",
   "PlatformAuditLog",
