@@ -45,6 +45,8 @@ export interface DatabaseOptions {
   databaseConnections?: number;
   /** How long a write waits for a move of its tenant (ms, default 10 s). */
   writeWaitMs?: number;
+  /** How long a tenant's location is reused before it is read again (ms, default 5 s). */
+  placementTtlMs?: number;
   logger: Logger;
 }
 
@@ -113,6 +115,7 @@ function tenantHandles(
   const router: TenantRouter = {
     writeWaitMs,
     lease: async (tenantId) => locations.acquire(await placement.locate(tenantId)),
+    moving: (tenantId, fresh) => placement.isMoving(tenantId, fresh),
     relocate: async (tenantId, stale) => {
       const now = await placement.refresh(tenantId);
       return describeLocation(now) !== describeLocation(stale);
@@ -243,7 +246,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     databaseConnections: options.databaseConnections,
     logger: options.logger,
   });
-  const placement = new PlacementDirectory(control, options.secretBox);
+  const placement = new PlacementDirectory(control, options.secretBox, options.placementTtlMs);
   const servers = options.servers ?? [];
   const deploymentId = await readDeploymentId(control);
 
@@ -293,7 +296,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     forDatabase: null,
     logger: options.logger,
   });
-  const placement = new PlacementDirectory(control, options.secretBox);
+  const placement = new PlacementDirectory(control, options.secretBox, options.placementTtlMs);
 
   return {
     kind: "pglite",

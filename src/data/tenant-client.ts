@@ -10,6 +10,8 @@ export const TENANT_DB_ROLE = "ogc_tenant";
 /** Finds a tenant's location and leases its client (see database.ts). */
 export interface TenantRouter {
   lease(tenantId: string): Promise<LocationLease>;
+  /** Whether the tenant is being moved (`fresh` reads the control plane now). */
+  moving(tenantId: string, fresh: boolean): Promise<boolean>;
   /**
    * Reads the tenant's location again after `stale` refused a statement;
    * answers whether it changed (only then is the statement retried).
@@ -28,6 +30,12 @@ const TENANT_MOVING = "OG002";
  * (3D000). Only a retry at a new location turns these into success.
  */
 const LOCATION_GONE = new Set(["3F000", "42P01", "42883", "3D000", TENANT_MOVED]);
+
+/** How often a held write looks again whether the move has ended (ms). */
+const MOVE_POLL_MS = 200;
+
+/** How long a fenced statement waits for the registry switch that follows the fence (ms). */
+const SWITCH_WAIT_MS = 3_000;
 
 const READ_OPERATIONS = new Set([
   "findUnique",
@@ -143,11 +151,38 @@ function forward(
  * binds the tenant once for the whole unit of work.
  */
 export function createTenantClient(template: PrismaClient, tenantId: string, router: TenantRouter) {
+  /**
+   * A write waits here, holding no connection, while this process knows the
+   * tenant is being moved; connections stay free for reads meanwhile.
+   */
+  async function holdWhileMoving(): Promise<void> {
+    const deadline = Date.now() + router.writeWaitMs;
+    for (let fresh = false; await router.moving(tenantId, fresh); fresh = true) {
+      if (Date.now() >= deadline) throw movingError();
+      await new Promise((resolve) => setTimeout(resolve, MOVE_POLL_MS));
+    }
+  }
+
+  /**
+   * After a statement met a fence or a vanished location: whether the
+   * registry now places the tenant elsewhere. A move fences the source a
+   * moment before it switches the registry, so a fence is given that moment.
+   */
+  async function movedOn(state: string, stale: TenantLocation): Promise<boolean> {
+    const deadline = Date.now() + (state === TENANT_MOVED ? SWITCH_WAIT_MS : 0);
+    for (;;) {
+      if (await router.relocate(tenantId, stale)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, MOVE_POLL_MS / 2));
+    }
+  }
+
   /** Leases the location, runs, and follows the tenant once if it moved meanwhile. */
   async function routed<T>(
     writing: boolean,
     run: (client: PrismaClient, location: TenantLocation) => Promise<T>,
   ): Promise<T> {
+    if (writing) await holdWhileMoving();
     for (let attempt = 0; ; attempt += 1) {
       const lease = await router.lease(tenantId);
       try {
@@ -159,7 +194,7 @@ export function createTenantClient(template: PrismaClient, tenantId: string, rou
           attempt === 0 &&
           state !== undefined &&
           LOCATION_GONE.has(state) &&
-          (await router.relocate(tenantId, lease.location))
+          (await movedOn(state, lease.location))
         ) {
           continue;
         }

@@ -6,6 +6,7 @@ import { isTenantId } from "../tenancy/index.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import { describePlanned, dropLocation, planLocation } from "./locations.js";
+import { settleInterruptedMove } from "./move-tenant.js";
 
 /**
  * Removes a tenant for good: its data wherever it lives (rows, schema, or
@@ -31,13 +32,13 @@ export async function deprovisionTenant(
   const { database } = services;
 
   await withLifecycleLock(database, tenantId, async () => {
+    // A move that died part-way is finished or undone first, so that every
+    // copy the tenant has is where the registry says.
+    await settleInterruptedMove(services, tenantId, actorId);
     const tenant = await database.control.tenant.findUnique({ where: { id: tenantId } });
     if (!tenant) throw new GatewayError("TENANT_NOT_FOUND", `There is no tenant "${tenantId}".`);
     if (tenant.status === TenantStatus.ACTIVE) {
       throw badInput("id", `Tenant "${tenantId}" is active; suspend it before removing it.`);
-    }
-    if (tenant.movingTo) {
-      throw badInput("id", `Tenant "${tenantId}" is being moved; remove it when the move ends.`);
     }
 
     const planned = planLocation(tenantId, tenant.isolation, tenant.databaseServer);

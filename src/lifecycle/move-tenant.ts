@@ -10,6 +10,7 @@ import {
 } from "../data/placement/table-copy.js";
 import {
   describeLocation,
+  parsePlanned,
   quoteIdentifier,
   schemaOf,
   SHARED_LOCATION,
@@ -30,7 +31,7 @@ import {
   type PlacementColumns,
   type PlannedLocation,
 } from "./locations.js";
-import { pickServer } from "./server-choice.js";
+import { choosePlacement } from "./server-choice.js";
 
 export interface MoveRequest {
   isolation: Isolation;
@@ -85,6 +86,7 @@ export async function moveTenant(
 
   return withLifecycleLock(database, tenantId, async () => {
     const started = Date.now();
+    await settleInterruptedMove(services, tenantId, actorId);
     const tenant = await database.control.tenant.findUnique({ where: { id: tenantId } });
     if (!tenant) throw new GatewayError("TENANT_NOT_FOUND", `There is no tenant "${tenantId}".`);
     if (tenant.status === TenantStatus.PROVISIONING) {
@@ -92,18 +94,12 @@ export async function moveTenant(
     }
 
     const source = locationOf(tenant, services.secretBox);
-    const region =
-      request.isolation === Isolation.DATABASE
-        ? request.region?.trim() || tenant.region
-        : services.region;
-    const server =
-      request.isolation === Isolation.DATABASE
-        ? await pickServer(services, {
-            region,
-            tier: tenant.tier,
-            server: request.server ?? null,
-          })
-        : null;
+    const { region, server } = await choosePlacement(services, request.isolation, {
+      region: request.region,
+      server: request.server,
+      tier: tenant.tier,
+      fallbackRegion: tenant.region,
+    });
     const planned = planLocation(tenantId, request.isolation, server);
     if (describePlanned(planned) === describeLocation(source)) {
       throw badInput("isolation", `Tenant "${tenantId}" already lives there.`);
@@ -113,6 +109,9 @@ export async function moveTenant(
       where: { id: tenantId },
       data: { movingTo: describePlanned(planned) },
     });
+    // This process holds its writes at once; others learn within seconds,
+    // and until then the database's move lock holds theirs.
+    database.placement.invalidate(tenantId);
     try {
       const report = await copyAndSwitch(services, tenantId, source, planned, region, hooks);
       await recordPlatformAudit(database.control, {
@@ -125,6 +124,7 @@ export async function moveTenant(
       return { ...report, durationMs: Date.now() - started };
     } catch (error) {
       await database.control.tenant.update({ where: { id: tenantId }, data: { movingTo: null } });
+      database.placement.invalidate(tenantId);
       throw error;
     }
   });
@@ -257,6 +257,81 @@ async function copyVerified(
   } catch (error) {
     await to.exec("ROLLBACK").catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Finishes or undoes a move whose process died: run it holding the tenant's
+ * lifecycle lock, which the dead process's session no longer holds, so a
+ * `movingTo` still set means nobody is moving the tenant now.
+ *
+ * - Source fenced: the copy was verified and committed, then the process
+ *   died before the registry switch, and every request now fails at the
+ *   fence. The move is run again to the same target (the source still holds
+ *   every row), which switches the registry and removes the old copy.
+ * - Source not fenced: the tenant still lives at the source, whole. The
+ *   half-made target is removed and `movingTo` cleared.
+ */
+export async function settleInterruptedMove(
+  services: LifecycleServices,
+  tenantId: string,
+  actorId: string,
+): Promise<"none" | "completed" | "undone"> {
+  const { database } = services;
+  const tenant = await database.control.tenant.findUnique({ where: { id: tenantId } });
+  if (!tenant?.movingTo) return "none";
+
+  const source = locationOf(tenant, services.secretBox);
+  const planned = parsePlanned(tenantId, tenant.movingTo);
+  const fenced = await database.admin.atLocation(source, (session) =>
+    session.query(
+      `SELECT 1 FROM ${quoteIdentifier(schemaOf(source))}."TenantFence" WHERE "tenantId" = $1`,
+      [tenantId],
+    ),
+  );
+  let outcome: "completed" | "undone";
+  if (fenced.length > 0) {
+    const region =
+      planned.isolation === Isolation.DATABASE
+        ? (database.servers.find((s) => s.id === planned.server)?.region ?? tenant.region)
+        : services.region;
+    await copyAndSwitch(services, tenantId, source, planned, region, {});
+    outcome = "completed";
+  } else {
+    await dropLocation(database, tenantId, planned);
+    await database.control.tenant.update({ where: { id: tenantId }, data: { movingTo: null } });
+    outcome = "undone";
+  }
+  database.placement.invalidate(tenantId);
+  await recordPlatformAudit(database.control, {
+    actorId,
+    action: `tenant.move.${outcome}`,
+    tenantId,
+    detail: { from: describeLocation(source), to: tenant.movingTo },
+  });
+  services.logger.warn({ tenantId, outcome, to: tenant.movingTo }, "settled an interrupted move");
+
+  return outcome;
+}
+
+/**
+ * Settles every move left interrupted (see {@link settleInterruptedMove}),
+ * one tenant at a time, in the background of a starting gateway. A move
+ * another process is running holds the tenant's lock; this waits for it and
+ * then finds nothing to do.
+ */
+export async function settleInterruptedMoves(services: LifecycleServices): Promise<void> {
+  const { database } = services;
+  const stuck = await database.control.tenant.findMany({
+    where: { movingTo: { not: null } },
+    select: { id: true },
+  });
+  for (const { id } of stuck) {
+    await withLifecycleLock(database, id, () =>
+      settleInterruptedMove(services, id, "system:recovery"),
+    ).catch((err: unknown) =>
+      services.logger.error({ err, tenantId: id }, "could not settle an interrupted move"),
+    );
   }
 }
 

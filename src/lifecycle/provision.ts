@@ -13,7 +13,7 @@ import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import { createLocation, planLocation, type PlannedLocation } from "./locations.js";
 import { checkIsolation, checkLabel } from "./request-checks.js";
-import { pickServer } from "./server-choice.js";
+import { choosePlacement } from "./server-choice.js";
 
 export interface ProvisionRequest {
   id: string;
@@ -148,11 +148,14 @@ async function provisionLocked(
   }
 
   // 1. Record the tenant, not yet live, with the location it is to have.
-  const server =
-    input.isolation === Isolation.DATABASE
-      ? (existing?.databaseServer ??
-        (await pickServer(services, { region: input.region, tier: input.tier, server: null })))
-      : null;
+  // A retry keeps the server the first attempt recorded.
+  const { server } = existing
+    ? { server: existing.databaseServer }
+    : await choosePlacement(services, input.isolation, {
+        region: input.region,
+        tier: input.tier,
+        fallbackRegion: services.region,
+      });
   const planned: PlannedLocation = planLocation(input.id, input.isolation, server);
   const storageBucket = existing?.storageBucket ?? storage.bucketFor(input.id, input.isolation);
   const config = defaultConfig(input.name, input.tier);

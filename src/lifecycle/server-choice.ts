@@ -2,6 +2,7 @@ import { chooseServer } from "../data/placement/database-servers.js";
 import { badInput } from "../errors/index.js";
 import { Isolation } from "../generated/prisma/enums.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
+import { checkLabel } from "./request-checks.js";
 
 export interface ServerWish {
   region: string;
@@ -46,4 +47,52 @@ export async function pickServer(services: LifecycleServices, wish: ServerWish):
   }
 
   return server.id;
+}
+
+export interface PlacementWish {
+  region?: string | null;
+  server?: string | null;
+  tier: string;
+  /** The region when none is named, for DATABASE tenants (SHARED and SCHEMA live at home). */
+  fallbackRegion: string;
+}
+
+/**
+ * Where a tenant of `isolation` goes: its region and, for DATABASE, its
+ * server. SHARED and SCHEMA tenants live in the control database, so their
+ * region is the control plane's; a server names its own region. Anything
+ * else asked for is refused, so the registry never records a region the
+ * tenant's data is not in.
+ */
+export async function choosePlacement(
+  services: LifecycleServices,
+  isolation: Isolation,
+  wish: PlacementWish,
+): Promise<{ region: string; server: string | null }> {
+  const home = services.region;
+  const named = wish.region ? checkLabel("region", wish.region, home) : null;
+  const serverId = wish.server ? checkLabel("server", wish.server, "primary") : null;
+
+  if (isolation !== Isolation.DATABASE) {
+    if (serverId) throw badInput("server", "server applies to DATABASE tenants only.");
+    if (named && named !== home) {
+      throw badInput(
+        "region",
+        `SHARED and SCHEMA tenants live in the control database's region "${home}"; use isolation DATABASE for region "${named}".`,
+      );
+    }
+    return { region: home, server: null };
+  }
+
+  const server = await pickServer(services, {
+    region: named ?? wish.fallbackRegion,
+    tier: wish.tier,
+    server: serverId,
+  });
+  const region = services.database.servers.find((s) => s.id === server)?.region ?? home;
+  if (named && named !== region) {
+    throw badInput("region", `Server "${server}" is in region "${region}", not "${named}".`);
+  }
+
+  return { region, server };
 }

@@ -210,10 +210,11 @@ describe("writes while a tenant is being moved", () => {
     }
   }
 
-  it("holds a write that arrives mid-move and applies it at the new location", async () => {
+  it("holds a write that arrives mid-move in the moving process, using no connection, and applies it at the new location", async () => {
     const tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("held"));
     const token = await gw.tokenFor(tenant.tenantId, tenant.users.admin);
     let pending: ReturnType<typeof gw.request> | undefined;
+    let readDuringMove: Awaited<ReturnType<typeof gw.request>> | undefined;
 
     await moveTenant(
       gw.gateway.lifecycle,
@@ -227,12 +228,15 @@ describe("writes while a tenant is being moved", () => {
             token,
             variables: { title: "Written mid-move" },
           });
-          await waitForBlockedWriter(gw.databaseUrl);
+          await new Promise((resolve) => setTimeout(resolve, 400));
+          // Reads go on meanwhile, from the old copy.
+          readDuringMove = await gw.request("{ me { id } }", { tenant: tenant.tenantId, token });
         },
       },
     );
     const written = await pending!;
 
+    expect(readDuringMove?.body.errors).toBeUndefined();
     expect(written.body.errors).toBeUndefined();
     const rows = await gw.gateway.database
       .forTenant(tenant.tenantId)
@@ -240,6 +244,51 @@ describe("writes while a tenant is being moved", () => {
     expect(rows).toHaveLength(1);
     const location = await gw.gateway.database.placement.refresh(tenant.tenantId);
     expect(location.isolation).toBe(Isolation.SCHEMA);
+  });
+
+  it("holds a write of a process with a stale view at the database's move lock, and applies it at the new location", async () => {
+    const tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("locked"));
+    const other = await openDatabase({
+      url: gw.databaseUrl,
+      dataDir: "",
+      poolMax: 4,
+      secretBox: createSecretBox(Buffer.alloc(32, 1)),
+      logger: createLogger({ level: "silent" }),
+      // It must not learn of the move by itself during the test.
+      placementTtlMs: 600_000,
+    });
+    try {
+      const handle = other.forTenant(tenant.tenantId);
+      const where = { tenantId: tenant.tenantId };
+      await handle.user.count({ where }); // the other process now places it SHARED
+      let pending: Promise<unknown> | undefined;
+
+      await moveTenant(
+        gw.gateway.lifecycle,
+        tenant.tenantId,
+        { isolation: Isolation.SCHEMA },
+        "test:move",
+        {
+          beforeSwitch: async () => {
+            // Prisma runs a query only once it is awaited or then-ed.
+            pending = handle.challenge
+              .create({
+                data: { tenantId: tenant.tenantId, id: newId(), title: "Held at the lock" },
+              })
+              .then(() => undefined);
+            await waitForBlockedWriter(gw.databaseUrl);
+          },
+        },
+      );
+      await pending;
+
+      const rows = await gw.gateway.database
+        .forTenant(tenant.tenantId)
+        .challenge.count({ where: { ...where, title: "Held at the lock" } });
+      expect(rows).toBe(1);
+    } finally {
+      await other.close();
+    }
   });
 
   it("refuses a write that waits longer than TENANT_WRITE_WAIT_MS with RATE_LIMITED, losing nothing", async () => {

@@ -174,4 +174,64 @@ describe("tenants of every tier in one gateway", () => {
     });
     expect(JSON.stringify(response.body)).not.toMatch(/postgres(ql)?:\/\/|password/i);
   });
+
+  describe("regions recorded where the data is", () => {
+    const staff = () => gw.globalAdminToken();
+    const provision = async (input: Record<string, unknown>) =>
+      gw.request(
+        `mutation ($input: ProvisionTenantInput!) { provisionTenant(input: $input) { tenant { id } } }`,
+        {
+          token: await staff(),
+          variables: { input: { name: "Regions", adminEmail: "a@regions.test", ...input } },
+        },
+      );
+    const move = async (id: string, args: string) =>
+      gw.request<{ moveTenant: { tenant: { region: string } } }>(
+        `mutation ($id: ID!) { moveTenant(id: $id, ${args}) { tenant { region location } } }`,
+        { token: await staff(), variables: { id } },
+      );
+    const fieldOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) =>
+      response.body.errors?.[0]?.extensions;
+
+    it("refuses a SHARED or SCHEMA tenant in a region the control database is not in", async () => {
+      for (const isolation of ["SHARED", "SCHEMA"]) {
+        const response = await provision({ id: uniqueTenantId("far"), isolation, region: "eu" });
+
+        expect(fieldOf(response)).toMatchObject({ code: "BAD_USER_INPUT", field: "region" });
+      }
+    });
+
+    it("takes a moved tenant's region from the server it lands on", async () => {
+      const fixture = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("to-server"));
+
+      const moved = await move(fixture.tenantId, `isolation: DATABASE, server: "second"`);
+
+      expect(moved.body.data?.moveTenant.tenant.region).toBe("eu");
+    });
+
+    it("refuses a server and a region that disagree, and a server for a schema", async () => {
+      const fixture = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("disagree"));
+
+      expect(
+        fieldOf(
+          await move(fixture.tenantId, `isolation: DATABASE, server: "second", region: "local"`),
+        ),
+      ).toMatchObject({
+        code: "BAD_USER_INPUT",
+        field: "region",
+      });
+      expect(
+        fieldOf(await move(fixture.tenantId, `isolation: SCHEMA, server: "second"`)),
+      ).toMatchObject({
+        code: "BAD_USER_INPUT",
+        field: "server",
+      });
+      expect(
+        fieldOf(await move(fixture.tenantId, `isolation: DATABASE, server: "${"x".repeat(5000)}"`)),
+      ).toMatchObject({
+        code: "BAD_USER_INPUT",
+        field: "server",
+      });
+    });
+  });
 });

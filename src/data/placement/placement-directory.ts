@@ -15,6 +15,7 @@ export interface PlacementRow {
 
 const PLACEMENT_COLUMNS = {
   id: true,
+  movingTo: true,
   isolation: true,
   schemaName: true,
   databaseServer: true,
@@ -61,7 +62,10 @@ export class PlacementDirectory {
   readonly #control: PrismaClient;
   readonly #box: SecretBox;
   readonly #ttlMs: number;
-  readonly #entries = new Map<string, { location: TenantLocation; expires: number }>();
+  readonly #entries = new Map<
+    string,
+    { location: TenantLocation; moving: boolean; expires: number }
+  >();
 
   constructor(control: PrismaClient, box: SecretBox, ttlMs = 5_000) {
     this.#control = control;
@@ -76,6 +80,18 @@ export class PlacementDirectory {
     return this.refresh(tenantId);
   }
 
+  /**
+   * Whether a move of the tenant is under way, as last read (or read now
+   * with `fresh`). Writers wait on it without holding a connection; the
+   * database's move lock is what holds them when this view is stale.
+   */
+  async isMoving(tenantId: string, fresh = false): Promise<boolean> {
+    if (fresh) await this.refresh(tenantId);
+    else await this.locate(tenantId);
+
+    return this.#entries.get(tenantId)?.moving ?? false;
+  }
+
   /** Reads the tenant's location from the control plane now. */
   async refresh(tenantId: string): Promise<TenantLocation> {
     const row = await this.#control.tenant.findUnique({
@@ -85,7 +101,11 @@ export class PlacementDirectory {
     const location = row ? locationOf(row, this.#box) : SHARED_LOCATION;
     // Bounded like the tenant registry: made-up ids cannot grow it forever.
     if (this.#entries.size > 10_000) this.#entries.clear();
-    this.#entries.set(tenantId, { location, expires: Date.now() + this.#ttlMs });
+    this.#entries.set(tenantId, {
+      location,
+      moving: row?.movingTo != null,
+      expires: Date.now() + this.#ttlMs,
+    });
 
     return location;
   }

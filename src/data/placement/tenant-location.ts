@@ -58,6 +58,24 @@ export function describePlanned(planned: PlannedLocation): string {
   );
 }
 
+/**
+ * Reads back what {@link describePlanned} wrote (the registry's `movingTo`).
+ * Names are fixed by the tenant id, so only the tier and server matter.
+ */
+export function parsePlanned(tenantId: string, text: string): PlannedLocation {
+  const [kind, rest = ""] = text.split(":", 2);
+  let planned: PlannedLocation | null = null;
+  if (kind === "shared" && rest === "") planned = { isolation: Isolation.SHARED };
+  if (kind === "schema") planned = planLocation(tenantId, Isolation.SCHEMA, null);
+  if (kind === "database")
+    planned = planLocation(tenantId, Isolation.DATABASE, rest.split("/")[0] ?? "");
+  if (!planned || describePlanned(planned) !== text) {
+    throw new Error(`"${text}" is not a location of tenant ${tenantId}`);
+  }
+
+  return planned;
+}
+
 /** The schema a location's tables are in. */
 export function schemaOf(location: TenantLocation): string {
   switch (location.isolation) {
