@@ -47,19 +47,37 @@ async function* bytesOf(source: AsyncIterable<unknown>): AsyncGenerator<Buffer> 
 }
 
 /**
- * Passes the inflated tar through, failing once it passes `limit` bytes:
- * gunzip inflates only as fast as this is read, so a gzip bomb stops here.
+ * Counts the inflated tar on its way to the extractor and fails it once it
+ * passes {@link MAX_ARCHIVE_BYTES} and {@link TAR_ALLOWANCE}, or once it
+ * holds more than TAR_ALLOWANCE beyond what the headers seen so far account
+ * for (zeros before, between or after the files, say). Gunzip inflates only
+ * as fast as this is read, so a gzip bomb stops here.
  */
-function inflationCap(limit: number, refusal: () => GatewayError): Transform {
+function createInflationCap(shown: string) {
+  const ceiling = MAX_ARCHIVE_BYTES + TAR_ALLOWANCE;
+  let accounted = TAR_ALLOWANCE;
   let seen = 0;
+  const refusal = () =>
+    badInput(
+      "file",
+      seen > ceiling
+        ? `The archive ${shown} inflates to more than ${describeLimit(MAX_ARCHIVE_BYTES)}, the limit for an archive.`
+        : `The archive ${shown} inflates to more than ${describeLimit(TAR_ALLOWANCE)} beyond what its files account for; it is damaged or a gzip bomb.`,
+    );
 
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      seen += chunk.length;
-      if (seen > limit) done(refusal());
-      else done(null, chunk);
+  return {
+    stream: new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        seen += chunk.length;
+        if (seen > Math.min(accounted, ceiling)) done(refusal());
+        else done(null, chunk);
+      },
+    }),
+    /** Counts a file's header and its padded body, as the extractor meets it. */
+    account(size: number) {
+      accounted += 512 + Math.ceil(size / 512) * 512;
     },
-  });
+  };
 }
 
 /**
@@ -67,9 +85,9 @@ function inflationCap(limit: number, refusal: () => GatewayError): Transform {
  * archive order. An archive that is not gzip, not tar, truncated, or holds
  * anything but plain files is refused with BAD_USER_INPUT naming `shown`,
  * and so is one past the bounds of tenant-archive.ts: more than
- * {@link MAX_ENTRIES} files, a file or an inflated stream larger than
- * {@link MAX_ARCHIVE_BYTES} allows. Errors the visitor raises (a database
- * write, say) pass unchanged.
+ * {@link MAX_ENTRIES} files, a file larger than {@link MAX_ARCHIVE_BYTES},
+ * or a gzip stream that inflates past what its files account for. Errors
+ * the visitor raises (a database write, say) pass unchanged.
  */
 export async function forEachEntry(
   path: string,
@@ -77,15 +95,12 @@ export async function forEachEntry(
   visit: (entry: ArchiveEntry) => Promise<void>,
 ): Promise<void> {
   const limit = describeLimit(MAX_ARCHIVE_BYTES);
-  const cap = inflationCap(MAX_ARCHIVE_BYTES + TAR_ALLOWANCE, () =>
-    badInput(
-      "file",
-      `The archive ${shown} inflates to more than ${limit}, the limit for an archive; nothing was imported.`,
-    ),
-  );
+  const cap = createInflationCap(shown);
   const extract = tar.extract();
+  // Heard as each header is parsed, before the loop below takes the entry.
+  extract.on("entry", (header) => cap.account(header.size ?? 0));
   // Settled at once, so a failure before the loop looks is never unhandled.
-  const fed = pipeline(createReadStream(path), createGunzip(), cap, extract).then(
+  const fed = pipeline(createReadStream(path), createGunzip(), cap.stream, extract).then(
     () => null,
     (error: unknown) => error,
   );

@@ -64,7 +64,7 @@ export async function verifyArchive(path: string, shown: string): Promise<Verifi
       facts.set(entry.name, { bytes: 0, sha256: "" });
       return;
     }
-    // Refused before its bytes are read: its header cannot be believed.
+    // A size other than the manifest's is refused before a byte of the file is read.
     const listed = [...manifest.documents, ...manifest.tables].find((f) => f.file === entry.name);
     if (listed && entry.size !== listed.bytes) {
       throw archiveError(entry.name, `is ${entry.size} bytes; the manifest says ${listed.bytes}.`);

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,8 +17,11 @@ import {
   type TestGateway,
 } from "../support/gateway.js";
 import {
+  gzipBomb,
   manifestOf,
   readArchiveFiles,
+  tarHeader,
+  tarOf,
   withVouchingManifest,
   writeArchiveFiles,
   type ArchiveFiles,
@@ -239,6 +242,10 @@ describe("exporting a tenant and importing it elsewhere", () => {
       }
     });
 
+    it("is readable and writable by the gateway's user alone", async () => {
+      expect((await stat(original.path)).mode & 0o777).toBe(0o600);
+    });
+
     it("is the same, file for file, when the same data is exported again", async () => {
       const again = await exportVia(a);
 
@@ -306,6 +313,40 @@ describe("exporting a tenant and importing it elsewhere", () => {
       );
 
       await refusedOnB("future.tar.gz", files, "newer than this gateway's latest");
+    });
+
+    it("is refused after one MiB when a table file is one 16 MB line", async () => {
+      const files = new Map(original.files);
+      files.set("tables/Submission.jsonl", Buffer.alloc(16 * 1024 * 1024, "x"));
+
+      await refusedOnB(
+        "one-line.tar.gz",
+        withVouchingManifest(files),
+        "tables/Submission.jsonl line 1 is longer than 1 MiB, the limit for one row",
+      );
+    });
+
+    it("is refused at its header when a file claims more than an archive may hold", async () => {
+      const documents = new Map([...original.files].slice(0, 3));
+      const tar = (await tarOf(documents)).subarray(0, -1024);
+      const header = tarHeader("tables/User.jsonl", 3 * 1024 ** 3);
+
+      await refusedOnB(
+        "big-file.tar.gz",
+        gzipBomb(Buffer.concat([tar, header]), 3 * 1024),
+        "tables/User.jsonl is 3221225472 bytes, past the limit of 2 GiB for an archive",
+      );
+    });
+
+    it("stops inflating a gzip bomb hidden after its files", async () => {
+      // 3 GiB of zeros after the end of a valid tar, about 3 MB gzip'd.
+      const bomb = gzipBomb(await tarOf(original.files), 3 * 1024);
+
+      await refusedOnB(
+        "bomb.tar.gz",
+        bomb,
+        '"bomb.tar.gz" inflates to more than 1 MiB beyond what its files account for',
+      );
     });
 
     it("stops a row that does not read back the same, and leaves a tenant to deprovision", async () => {
