@@ -1,3 +1,9 @@
+/** Who holds a claimed key, and whether the claim just made it theirs. */
+export interface Claim {
+  holder: string;
+  fresh: boolean;
+}
+
 /** One batch of a key scan; a `cursor` of "0" means the scan is complete. */
 export interface ScanPage {
   cursor: string;
@@ -20,6 +26,12 @@ export interface CacheBackend {
   scan(prefix: string, cursor: string): Promise<ScanPage>;
   /** Removes the keys and returns how many existed. */
   unlink(keys: string[]): Promise<number>;
+  /**
+   * Sets `key` to `value` unless it holds something already (SET NX PX on Redis), and
+   * answers what it holds afterwards and whether this call set it; when it holds
+   * `value`, its TTL starts again.
+   */
+  claim(key: string, value: string, ttlMs: number): Promise<Claim>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

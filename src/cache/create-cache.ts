@@ -1,7 +1,7 @@
 import type { Logger } from "../logging/index.js";
-import type { CacheBackend } from "./backend.js";
+import type { CacheBackend, Claim } from "./backend.js";
 import { CacheUnavailableError } from "./cache-errors.js";
-import { assertTenantId, tenantKeyPrefix } from "./cache-key.js";
+import { assertTenantId, cacheKey, tenantKeyPrefix } from "./cache-key.js";
 import { createMemoryBackend } from "./memory-backend.js";
 import { createRedisBackend } from "./redis-backend.js";
 import { StoreHealth } from "./store-health.js";
@@ -72,6 +72,13 @@ class StoreCache implements GatewayCache, CacheCore {
     }
 
     return removed;
+  }
+
+  async claimTenant(tenantId: string, owner: string): Promise<Claim | null> {
+    const key = cacheKey(tenantId, "gateway", "deployment", "owner");
+    const outcome = await this.call((store) => store.claim(key, owner, this.ttlMs));
+
+    return outcome.ok ? outcome.value : null;
   }
 
   async ping(): Promise<boolean> {

@@ -24,6 +24,8 @@ export function createMemoryBackend(): CacheBackend {
     // The whole Map is one page: listing it does not block anyone else.
     scan: async (prefix) => ({ cursor: "0", keys: store.keysWithPrefix(prefix) }),
     unlink: async (keys) => store.deleteKeys(keys),
+    // One process owns an in-memory cache: a claim always succeeds.
+    claim: async (_key, value) => ({ holder: value, fresh: false }),
     ping: async () => {},
     close: async () => {
       await store.clear();

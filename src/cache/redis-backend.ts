@@ -68,6 +68,14 @@ export function createRedisBackend(url: string, events: ConnectionEvents): Cache
       return { cursor: String(page.cursor), keys: page.keys };
     },
     unlink: (keys) => client.unlink(keys),
+    claim: async (key, value, ttlMs) => {
+      if ((await client.set(key, value, { NX: true, PX: ttlMs })) === "OK") {
+        return { holder: value, fresh: true };
+      }
+      const holder = (await client.get(key)) ?? value;
+      if (holder === value) await client.pExpire(key, ttlMs);
+      return { holder, fresh: false };
+    },
     ping: async () => {
       await client.ping();
     },

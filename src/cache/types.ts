@@ -1,4 +1,5 @@
 import type { Logger } from "../logging/index.js";
+import type { Claim } from "./backend.js";
 
 /** How the gateway cache is built; checked once by `createCache`. */
 export interface CacheOptions {
@@ -61,6 +62,13 @@ export interface GatewayCache {
    * tenant's data is still there.
    */
   clearTenant(tenantId: string): Promise<number>;
+  /**
+   * Claims a tenant's entries for one deployment (`owner`, its control plane's id) under
+   * `ogc:{tenantId}:gateway:deployment:owner`, and answers who holds them: `owner`,
+   * another deployment's id, or null when the store did not answer. Deployments that
+   * share a Redis and a tenant id must never read each other's entries.
+   */
+  claimTenant(tenantId: string, owner: string): Promise<Claim | null>;
   /** Answers within `timeoutMs` whether the store works; never throws. */
   ping(): Promise<boolean>;
   /** Whether calls currently reach the store. The memory store is always `up`. */

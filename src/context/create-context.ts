@@ -127,7 +127,8 @@ export function createContextFactory(deps: ContextDependencies) {
       checkStatus(tenant, principal);
 
       const db = deps.platform.database.forTenant(tenant.id);
-      const cache = deps.platform.cache.forTenant(tenant.id);
+      // Another deployment sharing the Redis may hold this tenant id's entries.
+      const cache = await deps.platform.cacheOwnership.viewFor(tenant.id);
       const loaders = createLoaders(db, {
         cache: deps.loaderMode === "naive" ? null : cache,
         mode: deps.loaderMode,

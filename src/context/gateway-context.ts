@@ -1,4 +1,4 @@
-import type { GatewayCache, TenantCache } from "../cache/index.js";
+import type { CacheOwnership, GatewayCache, TenantCache } from "../cache/index.js";
 import type { Database, TenantClient } from "../data/index.js";
 import { GatewayError } from "../errors/index.js";
 import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
@@ -24,6 +24,8 @@ export interface PlatformServices {
   readonly cache: GatewayCache;
   readonly registry: TenantRegistry;
   readonly lifecycle: LifecycleServices;
+  /** Hands out a tenant's cache view only where this deployment holds its entries. */
+  readonly cacheOwnership: CacheOwnership;
 }
 
 /** The per-request context Apollo Server hands every resolver and rule. */

@@ -8,7 +8,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import express from "express";
 import { staffAuditPlugin } from "../audit/index.js";
 import { createTokenVerifier } from "../auth/index.js";
-import { createCache, type GatewayCache } from "../cache/index.js";
+import { CacheOwnership, createCache, type GatewayCache } from "../cache/index.js";
 import { createSecretBox } from "../crypto/index.js";
 import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
 import type { GatewayConfig } from "../config/index.js";
@@ -134,7 +134,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     migrationsDir: options.migrationsDir,
   });
-  const platform: PlatformServices = { database, cache, registry, lifecycle };
+  const cacheOwnership = new CacheOwnership(cache, database.deploymentId, logger);
+  const platform: PlatformServices = { database, cache, registry, lifecycle, cacheOwnership };
   const metrics = createMetrics();
 
   const app = express();

@@ -25,7 +25,9 @@ describe("the error registry", () => {
 
   it("documents every code in the README", async () => {
     const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
-    const undocumented = Object.keys(ERROR_CODES).filter((code) => !readme.includes(`| \`${code}\` |`));
+    const undocumented = Object.keys(ERROR_CODES).filter(
+      (code) => !readme.includes(`| \`${code}\` |`),
+    );
     expect(undocumented).toEqual([]);
   });
 });

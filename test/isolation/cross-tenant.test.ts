@@ -514,7 +514,6 @@ describe.each(PAIRS)("tenant A ($a) naming tenant B's ($b) records", (pair) => {
     }
   });
 
-
   describe("the probe table", () => {
     it("has a probe for every Query field of the schema", () => {
       expect(Object.keys(QUERY_PROBES).sort()).toEqual(rootFields("Query"));

@@ -26,9 +26,16 @@ class CountingGateway {
     // A generous cache timeout: a Redis call past the default 100 ms on a busy
     // machine would fall back to the database and change the count.
     this.gw = await startTestGateway(label, { loaderMode, env: { CACHE_TIMEOUT_MS: "5000" } });
-    const database = this.gw.gateway.database;
-    this.small = await seedTenantFixture(this.gw.gateway.lifecycle, uniqueTenantId("stmt-s"), SMALL);
-    this.large = await seedTenantFixture(this.gw.gateway.lifecycle, uniqueTenantId("stmt-l"), LARGE);
+    this.small = await seedTenantFixture(
+      this.gw.gateway.lifecycle,
+      uniqueTenantId("stmt-s"),
+      SMALL,
+    );
+    this.large = await seedTenantFixture(
+      this.gw.gateway.lifecycle,
+      uniqueTenantId("stmt-l"),
+      LARGE,
+    );
     for (const tenant of [this.small, this.large]) {
       this.#tokens.set(
         tenant.tenantId,
