@@ -17,7 +17,7 @@ import { withLifecycleLock } from "./lifecycle-lock.js";
 import { checkIsolation, LABEL_PATTERN } from "./request-checks.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import { createLocation, planLocation } from "./locations.js";
-import { pickServer } from "./server-choice.js";
+import { choosePlacement } from "./server-choice.js";
 import { archiveError, tableFile, type ArchiveManifest } from "./tenant-archive.js";
 import { verifyArchive, type VerifiedArchive } from "./verify-archive.js";
 
@@ -29,7 +29,7 @@ export interface ImportRequest {
   readonly name?: string;
   /** The tier to import into (default SHARED). */
   readonly isolation?: Isolation | null;
-  /** The tenant's region (default: the archive's); a DATABASE tenant gets a server there. */
+  /** DATABASE only: the region whose server takes the tenant (default: the archive's). SHARED and SCHEMA tenants live in the control plane's region. */
   readonly region?: string | null;
 }
 
@@ -44,6 +44,9 @@ export interface ImportOutcome {
 }
 
 const ROWS_PER_BATCH = 1_000;
+
+/** The platform audit action that marks a tenant row as made by an import. */
+export const IMPORT_STARTED = "tenant.import.started";
 
 /**
  * Creates a tenant from an archive (see tenant-archive.ts) in the tier and
@@ -79,11 +82,7 @@ export async function importTenant(
   await checkSchemaVersion(services, archive.manifest, shown);
 
   return withLifecycleLock(services.database, archive.tenant.id, () =>
-    importLocked(services, request.path, shown, archive, {
-      isolation,
-      region: region ?? archive.tenant.region,
-      actorId,
-    }),
+    importLocked(services, request.path, shown, archive, { isolation, region, actorId }),
   );
 }
 
@@ -113,7 +112,8 @@ async function checkSchemaVersion(
 
 interface Placement {
   isolation: Isolation;
-  region: string;
+  /** The region asked for, if any; see choosePlacement for the default. */
+  region: string | null;
   actorId: string;
 }
 
@@ -138,10 +138,13 @@ async function importLocked(
       `Tenant "${tenant.id}" already exists on this gateway (${existing.status}); remove it before importing it again.`,
     );
   }
-  const server =
-    placement.isolation === Isolation.DATABASE
-      ? await pickServer(services, { region: placement.region, tier: tenant.tier, server: null })
-      : null;
+  // A DATABASE tenant goes back to the archive's region unless told otherwise;
+  // SHARED and SCHEMA tenants live in this control plane's region.
+  const { region, server } = await choosePlacement(services, placement.isolation, {
+    region: placement.region,
+    tier: tenant.tier,
+    fallbackRegion: tenant.region,
+  });
   const planned = planLocation(tenant.id, placement.isolation, server);
   const storageBucket = storage.bucketFor(tenant.id, placement.isolation);
 
@@ -151,7 +154,7 @@ async function importLocked(
       id: tenant.id,
       name: tenant.name,
       isolation: placement.isolation,
-      region: placement.region,
+      region,
       tier: tenant.tier,
       releaseChannel: tenant.releaseChannel,
       status: TenantStatus.PROVISIONING,
@@ -168,6 +171,13 @@ async function importLocked(
         },
       },
     },
+  });
+  // Names the tenant as an import's: provisionTenant will not finish it.
+  await recordPlatformAudit(control, {
+    actorId: placement.actorId,
+    action: IMPORT_STARTED,
+    tenantId: tenant.id,
+    detail: { file: shown },
   });
 
   try {
@@ -208,7 +218,7 @@ async function importLocked(
       detail: {
         file: shown,
         location,
-        region: placement.region,
+        region,
         exportedAt: archive.manifest.exportedAt,
         rows: Object.fromEntries(tables.map((t) => [t.table, t.rows])),
       },

@@ -9,6 +9,7 @@ import type { UserRecord } from "../modules/identity/identity-types.js";
 import { BUILT_IN_ROLES, TENANT_ADMIN_ROLE } from "../rbac/permissions.js";
 import { isTenantId } from "../tenancy/index.js";
 import { defaultConfig, type TenantConfigDocuments } from "../tenancy/tenant-config.js";
+import { IMPORT_STARTED } from "./import-tenant.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import { createLocation, planLocation, type PlannedLocation } from "./locations.js";
@@ -88,6 +89,19 @@ async function findFirstAdmin(database: Database, tenantId: string) {
   return { user };
 }
 
+/** Whether the unfinished tenant row was recorded by an import, not by provisioning. */
+async function madeByImport(
+  services: LifecycleServices,
+  tenant: { id: string; createdAt: Date },
+): Promise<boolean> {
+  const mark = await services.database.control.platformAuditLog.findFirst({
+    where: { tenantId: tenant.id, action: IMPORT_STARTED, createdAt: { gte: tenant.createdAt } },
+    select: { id: true },
+  });
+
+  return mark !== null;
+}
+
 /**
  * Creates a tenant in any tier: its location (schema or database, migrated),
  * storage, config, built-in roles and first tenant admin, then registers it
@@ -131,6 +145,16 @@ async function provisionLocked(
     throw badInput(
       "name",
       `Tenant "${input.id}" already exists with another name; a retry must send the same name.`,
+    );
+  }
+  if (
+    existing &&
+    existing.status === TenantStatus.PROVISIONING &&
+    (await madeByImport(services, existing))
+  ) {
+    throw badInput(
+      "id",
+      `Tenant "${input.id}" was begun by an import that did not finish; remove it with deprovisionTenant and import it again.`,
     );
   }
   if (existing?.movingTo) {

@@ -4,6 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseNameFor, schemaNameFor } from "../../src/data/placement/tenant-location.js";
 import { TENANT_TABLES } from "../../src/data/placement/tenant-tables.js";
+import { provisionTenant } from "../../src/lifecycle/provision.js";
 import { deprovisionTenant } from "../../src/lifecycle/deprovision.js";
 import { newId } from "../../src/modules/common/ids.js";
 import { main as archiveScript } from "../../src/scripts/tenant-archive.js";
@@ -362,6 +363,20 @@ describe("exporting a tenant and importing it elsewhere", () => {
       expect(row?.status).toBe("PROVISIONING");
       const view = await b.request(VIEW, { tenant: tenantId, token: adminToken });
       expect(codesOf(view)).toEqual(["TENANT_NOT_FOUND"]);
+      // Provisioning cannot finish it as an empty tenant with an admin of its choosing.
+      await expect(
+        provisionTenant(
+          b.gateway.lifecycle,
+          {
+            id: tenantId,
+            name: row!.name,
+            isolation: row!.isolation,
+            region: row!.region,
+            adminEmail: "intruder@elsewhere.test",
+          },
+          "test",
+        ),
+      ).rejects.toMatchObject({ extensions: { code: "BAD_USER_INPUT", field: "id" } });
 
       await deprovisionTenant(b.gateway.lifecycle, tenantId, "test");
       expect(await tracesOn(b)).toBe(0);
