@@ -6,8 +6,12 @@ import {
   writeRows,
   type TableDigest,
 } from "../data/placement/table-copy.js";
-import { describeLocation, quoteIdentifier } from "../data/placement/tenant-location.js";
-import { schemaOf } from "../data/placement/tenant-location.js";
+import {
+  describeLocation,
+  plannedColumns,
+  quoteIdentifier,
+  schemaOf,
+} from "../data/placement/tenant-location.js";
 import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
 import { badInput, GatewayError } from "../errors/index.js";
 import type { Prisma } from "../generated/prisma/client.js";
@@ -153,14 +157,11 @@ async function importLocked(
     data: {
       id: tenant.id,
       name: tenant.name,
-      isolation: placement.isolation,
+      ...plannedColumns(planned),
       region,
       tier: tenant.tier,
       releaseChannel: tenant.releaseChannel,
       status: TenantStatus.PROVISIONING,
-      schemaName: planned.isolation === Isolation.SCHEMA ? planned.schema : null,
-      databaseServer: planned.isolation === Isolation.DATABASE ? planned.server : null,
-      databaseName: planned.isolation === Isolation.DATABASE ? planned.database : null,
       storageBucket,
       config: {
         create: {

@@ -12,6 +12,7 @@ import { defaultConfig, type TenantConfigDocuments } from "../tenancy/tenant-con
 import { IMPORT_STARTED } from "./import-tenant.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
+import { plannedColumns } from "../data/placement/tenant-location.js";
 import { createLocation, planLocation, type PlannedLocation } from "./locations.js";
 import { checkIsolation, checkLabel } from "./request-checks.js";
 import { choosePlacement } from "./server-choice.js";
@@ -188,14 +189,11 @@ async function provisionLocked(
     create: {
       id: input.id,
       name: input.name,
-      isolation: input.isolation,
+      ...plannedColumns(planned),
       region: input.region,
       tier: input.tier,
       releaseChannel: input.releaseChannel,
       status: TenantStatus.PROVISIONING,
-      schemaName: planned.isolation === Isolation.SCHEMA ? planned.schema : null,
-      databaseServer: planned.isolation === Isolation.DATABASE ? planned.server : null,
-      databaseName: planned.isolation === Isolation.DATABASE ? planned.database : null,
       storageBucket,
       config: { create: toConfigRow(config) },
     },

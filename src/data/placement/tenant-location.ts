@@ -58,6 +58,16 @@ export function describePlanned(planned: PlannedLocation): string {
   );
 }
 
+/** The registry columns that name a planned location. */
+export function plannedColumns(planned: PlannedLocation) {
+  return {
+    isolation: planned.isolation,
+    schemaName: planned.isolation === Isolation.SCHEMA ? planned.schema : null,
+    databaseServer: planned.isolation === Isolation.DATABASE ? planned.server : null,
+    databaseName: planned.isolation === Isolation.DATABASE ? planned.database : null,
+  };
+}
+
 /**
  * Reads back what {@link describePlanned} wrote (the registry's `movingTo`).
  * Names are fixed by the tenant id, so only the tier and server matter.
