@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { issueDevelopmentToken } from "./auth/index.js";
 import { ConfigError, loadConfig, type GatewayConfig } from "./config/index.js";
 import { createLogger, type Logger } from "./logging/index.js";
-import { settleInterruptedMoves } from "./lifecycle/move-tenant.js";
+import { startUpkeep } from "./lifecycle/upkeep.js";
 import { seedDemoTenants, type SeededUser } from "./seed/demo-seed.js";
 import { createGateway } from "./server/gateway.js";
 import { TENANT_ADMIN_ROLE } from "./rbac/permissions.js";
@@ -72,13 +72,14 @@ async function main(logger: Logger, config: GatewayConfig): Promise<void> {
   const seeded = config.seedDemo ? await seedDemoTenants(gateway.lifecycle) : [];
   const url = await gateway.listen();
   logger.info({ url }, "gateway listening");
-  // Moves a crashed process left half-done are settled in the background:
-  // start-up never waits on tenant work.
-  void settleInterruptedMoves(gateway.lifecycle);
+  // What crashed processes left (half-done moves, old copies) is repaired in
+  // the background: start-up never waits on tenant work.
+  const upkeep = startUpkeep(gateway.lifecycle);
   if (!config.production) await printWelcome(config, url, seeded);
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, "shutting down");
+    await upkeep.stop();
     await gateway.stop();
     process.exit(0);
   };

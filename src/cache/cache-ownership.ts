@@ -15,15 +15,17 @@ function bypass(tenantId: string): TenantCache {
 }
 
 /**
- * Keeps gateway deployments that share a Redis out of each other's entries.
+ * Keeps gateway deployments that share a Redis from fighting over a tenant id.
  *
- * Keys are `ogc:{tenantId}:…` with nothing of the deployment in them, so two
- * deployments with a tenant of the same id would otherwise read each other's
- * users and roles. Each deployment claims a tenant's entries under its
- * control plane's id (see `GatewayCache.claimTenant`); a deployment that
- * finds another's claim bypasses the cache for that tenant and reads its own
- * database. A fresh claim first clears what an earlier holder left behind.
- * When the store does not answer, the cache is bypassed too.
+ * Keys are `ogc:{tenantId}:…` with nothing of the deployment in them. What
+ * keeps deployments out of each other's entries is the owner stamped on every
+ * value (see `CacheOptions.owner`): another owner's value reads as a miss.
+ * On top of that, each deployment claims a tenant's entries under its control
+ * plane's id (see `GatewayCache.claimTenant`); one that finds another's claim
+ * bypasses the cache for that tenant, instead of overwriting the other's
+ * entries on every request, and says so in the log. A fresh claim first
+ * clears what an earlier holder left behind. When the store does not answer,
+ * the cache is bypassed too.
  */
 export class CacheOwnership {
   readonly #cache: GatewayCache;

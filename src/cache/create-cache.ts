@@ -16,6 +16,7 @@ class StoreCache implements GatewayCache, CacheCore {
   readonly stats: CacheStats = { roundTrips: 0, hits: 0, misses: 0, errors: 0 };
   readonly backend: "redis" | "memory";
   readonly ttlMs: number;
+  readonly owner: string;
   readonly logger: Logger;
   readonly #store: CacheBackend;
   readonly #health: StoreHealth;
@@ -28,6 +29,7 @@ class StoreCache implements GatewayCache, CacheCore {
     this.#timeoutMs = options.timeoutMs;
     this.backend = store.kind;
     this.ttlMs = options.ttlSeconds * 1_000;
+    this.owner = options.owner ?? "local";
     this.logger = logger;
   }
 

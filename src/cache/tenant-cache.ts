@@ -10,6 +10,8 @@ export type CallOutcome<T> = { ok: true; value: T } | { ok: false };
 /** What a tenant view needs from the cache that made it. */
 export interface CacheCore {
   readonly ttlMs: number;
+  /** Stamped on every value written; values of another owner read as misses. */
+  readonly owner: string;
   readonly stats: CacheStats;
   readonly logger: Logger;
   /** Runs one bounded, counted store call, or skips it while the store is down. */
@@ -43,7 +45,7 @@ export class TenantView implements TenantCache {
     const values = keys.map((_, index) => {
       const text = texts[index];
 
-      return text === undefined ? undefined : (decodeValue(text) as T | undefined);
+      return text === undefined ? undefined : (this.#unwrap(decodeValue(text)) as T | undefined);
     });
 
     const hits = values.filter((value) => value !== undefined).length;
@@ -64,7 +66,7 @@ export class TenantView implements TenantCache {
       const key = cacheKey(this.tenantId, service, entity, id);
       const text = encodeValue(value);
       if (text === undefined) unwritable.push(id);
-      else writes.push({ key, value: text });
+      else writes.push({ key, value: `{"o":${JSON.stringify(this.#core.owner)},"v":${text}}` });
     }
 
     if (unwritable.length > 0) {
@@ -93,6 +95,14 @@ export class TenantView implements TenantCache {
         "Cache delete did not reach the store; these entries may be served stale until their TTL ends",
       );
     }
+  }
+
+  /** The value of an entry this owner wrote; anything else is a miss. */
+  #unwrap(stored: unknown): unknown {
+    if (typeof stored !== "object" || stored === null) return undefined;
+    const { o, v } = stored as { o?: unknown; v?: unknown };
+
+    return o === this.#core.owner ? v : undefined;
   }
 
   // Nested, because a top-level `service` would clobber the logger's own `service` field.

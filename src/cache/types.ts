@@ -15,6 +15,12 @@ export interface CacheOptions {
   timeoutMs: number;
   /** Lifetime of an entry, in seconds. */
   ttlSeconds: number;
+  /**
+   * Whose entries these are: the control plane's id. Every value is stored with it and
+   * read back only by the same owner, so deployments that share a Redis and a tenant id
+   * never read each other's entries, whatever their claims say. Default `local`.
+   */
+  owner?: string;
   /** Receives one line when the store goes away and one when it is back. */
   logger: Logger;
 }

@@ -26,10 +26,20 @@ const TENANT_MOVED = "OG001";
 const TENANT_MOVING = "OG002";
 /**
  * What a statement meets when its location was removed under it: the schema
- * (3F000), a table or the fence function (42P01, 42883), or the database
- * (3D000). Only a retry at a new location turns these into success.
+ * (3F000), a table or the fence function (42P01, 42883), the database
+ * (3D000) or its login (28000, 28P01). Only a retry at a new location turns
+ * these into success.
  */
-const LOCATION_GONE = new Set(["3F000", "42P01", "42883", "3D000", TENANT_MOVED]);
+const LOCATION_GONE = new Set([
+  "3F000",
+  "42P01",
+  "42883",
+  "3D000",
+  // A tenant database's login is dropped with it: connecting then fails.
+  "28000",
+  "28P01",
+  TENANT_MOVED,
+]);
 
 /** How often a held write looks again whether the move has ended (ms). */
 const MOVE_POLL_MS = 200;

@@ -57,10 +57,15 @@ export function withLifecycleLock<T>(
   database: Database,
   tenantId: string,
   work: () => Promise<T>,
+  /** Internal: give up at once when another process holds the tenant's lock. */
+  ifFree = false,
 ): Promise<T> {
   const q = queues(database);
   const previous = q.tails.get(tenantId) ?? Promise.resolve();
-  const run = previous.then(() => withSlot(q, () => lockAndRun(database, tenantId, work)));
+  // `undefined` only comes back with ifFree, whose caller tells it apart.
+  const run = previous.then(
+    () => withSlot(q, () => lockAndRun(database, tenantId, work, ifFree)) as Promise<T>,
+  );
   const tail = run.then(
     () => undefined,
     () => undefined,
@@ -74,18 +79,52 @@ export function withLifecycleLock<T>(
   return run;
 }
 
+/**
+ * Runs `work` only if no lifecycle job of the tenant runs now, here or in
+ * another process; answers `undefined` without running it otherwise. For
+ * background upkeep, which must never queue behind a live move.
+ */
+export async function withLifecycleLockIfFree<T>(
+  database: Database,
+  tenantId: string,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  if (queues(database).tails.has(tenantId)) return undefined;
+  let ran = false;
+  const result = await withLifecycleLock(
+    database,
+    tenantId,
+    async () => {
+      ran = true;
+      return work();
+    },
+    true,
+  );
+
+  return ran ? result : undefined;
+}
+
 async function lockAndRun<T>(
   database: Database,
   tenantId: string,
   work: () => Promise<T>,
-): Promise<T> {
+  ifFree = false,
+): Promise<T | undefined> {
   switch (database.kind) {
     case "postgres":
       return database.admin.atLocation(SHARED_LOCATION, async (session) => {
         // Prefixed so the key cannot meet another feature's advisory lock;
         // two ids that share a hash only wait for each other.
         const key = `lifecycle:${tenantId}`;
-        await session.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+        if (ifFree) {
+          const [got] = await session.query<{ locked: boolean }>(
+            "SELECT pg_try_advisory_lock(hashtext($1)) AS locked",
+            [key],
+          );
+          if (!got?.locked) return undefined;
+        } else {
+          await session.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+        }
         try {
           return await work();
         } finally {

@@ -20,7 +20,7 @@ import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
 import { badInput, GatewayError } from "../errors/index.js";
 import { Isolation, TenantStatus } from "../generated/prisma/enums.js";
 import { isTenantId } from "../tenancy/index.js";
-import { withLifecycleLock } from "./lifecycle-lock.js";
+import { withLifecycleLock, withLifecycleLockIfFree } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import {
   createLocation,
@@ -180,14 +180,23 @@ async function copyAndSwitch(
       }
     });
 
-    // 5. Old cache entries may name rows by the old copy's ids; drop them all.
-    await services.cache.clearTenant(tenantId);
+    // 5. The switch is done: nothing below may turn the move into a failure.
+    // Cached entries hold the same rows wherever they live; clearing them is
+    // hygiene, and a store that does not answer only delays it to their TTL.
+    await services.cache
+      .clearTenant(tenantId)
+      .catch((err: unknown) =>
+        services.logger.warn({ err, tenantId }, "moved tenant's cache entries were not cleared"),
+      );
     const sourcePlan = planLocation(
       tenantId,
       source.isolation,
       source.isolation === Isolation.DATABASE ? source.server : null,
     );
-    await dropLocation(database, tenantId, sourcePlan);
+    // The old copy is fenced; one that cannot go now goes with the next sweep.
+    await dropLocation(database, tenantId, sourcePlan).catch((err: unknown) =>
+      services.logger.warn({ err, tenantId }, "old copy of a moved tenant left for the sweep"),
+    );
 
     return {
       tenantId,
@@ -316,9 +325,8 @@ export async function settleInterruptedMove(
 
 /**
  * Settles every move left interrupted (see {@link settleInterruptedMove}),
- * one tenant at a time, in the background of a starting gateway. A move
- * another process is running holds the tenant's lock; this waits for it and
- * then finds nothing to do.
+ * one tenant at a time; the gateway's upkeep runs it. A tenant whose lock is
+ * held (a move running here or in another process) is skipped, not waited for.
  */
 export async function settleInterruptedMoves(services: LifecycleServices): Promise<void> {
   const { database } = services;
@@ -327,7 +335,7 @@ export async function settleInterruptedMoves(services: LifecycleServices): Promi
     select: { id: true },
   });
   for (const { id } of stuck) {
-    await withLifecycleLock(database, id, () =>
+    await withLifecycleLockIfFree(database, id, () =>
       settleInterruptedMove(services, id, "system:recovery"),
     ).catch((err: unknown) =>
       services.logger.error({ err, tenantId: id }, "could not settle an interrupted move"),

@@ -59,6 +59,7 @@ export async function openLifecycleServices(
       redisUrl: config.redisUrl,
       timeoutMs: config.cacheTimeoutMs,
       ttlSeconds: config.cacheTtlSeconds,
+      owner: database.deploymentId,
       logger,
     });
 

@@ -124,6 +124,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     redisUrl: config.redisUrl,
     timeoutMs: config.cacheTimeoutMs,
     ttlSeconds: config.cacheTtlSeconds,
+    owner: database.deploymentId,
     logger,
   });
   const registry = new TenantRegistry(database, { ttlMs: options.registryTtlMs });

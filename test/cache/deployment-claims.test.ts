@@ -83,4 +83,26 @@ describe("two deployments sharing a Redis and a tenant id", () => {
       await redis.quit();
     }
   });
+
+  it("reads no entry another deployment wrote, even when this one holds the claim", async () => {
+    // The claims race or vanish (a FLUSHALL, a move clearing the keys): values
+    // carry their writer, and another writer's value is a miss.
+    const redis = createClient({ url: TEST_REDIS_URL });
+    await redis.connect();
+    try {
+      const key = `ogc:${tenantId}:identity:user:${admins.second.id}`;
+      await redis.set(
+        key,
+        JSON.stringify({
+          o: second.gateway.database.deploymentId,
+          v: { id: admins.second.id, email: "planted@twin.test", name: "Planted" },
+        }),
+      );
+      const view = first.gateway.cache.forTenant(tenantId);
+
+      expect(await view.getMany("identity", "user", [admins.second.id])).toEqual([undefined]);
+    } finally {
+      await redis.quit();
+    }
+  });
 });

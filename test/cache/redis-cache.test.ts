@@ -55,7 +55,10 @@ describe("the redis cache, seen from Redis", () => {
 
     // No Keyv namespace ("keyv:", "keyv::", "ogc:acme::") may appear anywhere in the key.
     expect(await scanKeys(redis, `*${tenantId}*`)).toEqual([`ogc:${tenantId}:identity:user:u1`]);
-    expect(await redis.get(`ogc:${tenantId}:identity:user:u1`)).toBe('{"name":"Ada"}');
+    // Stored with its owner (the control plane's id; `local` by default).
+    expect(await redis.get(`ogc:${tenantId}:identity:user:u1`)).toBe(
+      '{"o":"local","v":{"name":"Ada"}}',
+    );
   });
 
   it("gives each entry the TTL of ttlSeconds in Redis", async () => {
@@ -119,8 +122,8 @@ describe("the redis cache, one round trip per call", () => {
 
     expect(writes).toEqual([
       '"MULTI"',
-      '"SET" "ogc:acme:identity:user:u1" "1" "PX" "60000"',
-      '"SET" "ogc:acme:identity:user:u2" "2" "PX" "60000"',
+      '"SET" "ogc:acme:identity:user:u1" "{\\"o\\":\\"local\\",\\"v\\":1}" "PX" "60000"',
+      '"SET" "ogc:acme:identity:user:u2" "{\\"o\\":\\"local\\",\\"v\\":2}" "PX" "60000"',
       '"EXEC"',
     ]);
     expect(reads).toEqual([

@@ -2,6 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Isolation } from "../../src/generated/prisma/enums.js";
 import { createLocation, planLocation } from "../../src/lifecycle/locations.js";
+import { sweepLeftCopies } from "../../src/lifecycle/left-copies.js";
 import { moveTenant, settleInterruptedMoves } from "../../src/lifecycle/move-tenant.js";
 import { TEST_SECOND_DATABASE_URL } from "../support/env.js";
 import { seedTenantFixture } from "../support/fixtures.js";
@@ -120,5 +121,40 @@ describe("moves interrupted by a crash", () => {
 
     expect(report.from).toBe("shared");
     expect(report.to).toMatch(/^database:second\//);
+  });
+
+  it("sweeps away an old copy a move switched from but never removed, and nothing else", async () => {
+    const moved = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("swept"));
+    const bystander = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("bystander"), {
+      isolation: Isolation.SCHEMA,
+    });
+    const token = await gw.tokenFor(moved.tenantId, moved.users.admin);
+    const before = await answer(moved.tenantId, token);
+    // As a crash after the switch leaves it: the tenant lives in the shared
+    // tables, and its old database copy, fenced, is still on the server.
+    const old = planLocation(moved.tenantId, Isolation.DATABASE, "second");
+    await createLocation(gw.gateway.database, gw.gateway.lifecycle.secretBox, moved.tenantId, old);
+    const url = new URL(TEST_SECOND_DATABASE_URL);
+    url.pathname = `/ogc_tenant_${moved.tenantId.replaceAll("-", "_")}`;
+    const copy = new pg.Client({ connectionString: url.toString() });
+    await copy.connect();
+    try {
+      await copy.query(`INSERT INTO "TenantFence" ("tenantId", "movedTo") VALUES ($1, 'shared')`, [
+        moved.tenantId,
+      ]);
+    } finally {
+      await copy.end();
+    }
+
+    const removed = await sweepLeftCopies(gw.gateway.lifecycle);
+
+    expect(removed).toContain(
+      `${moved.tenantId} at database:second/ogc_tenant_${moved.tenantId.replaceAll("-", "_")}`,
+    );
+    expect(removed.some((line) => line.startsWith(bystander.tenantId))).toBe(false);
+    expect(await databaseExists(`ogc_tenant_${moved.tenantId.replaceAll("-", "_")}`)).toBe(false);
+    expect((await answer(moved.tenantId, token)).body).toEqual(before.body);
+    const bystanderToken = await gw.tokenFor(bystander.tenantId, bystander.users.admin);
+    expect((await answer(bystander.tenantId, bystanderToken)).body.errors).toBeUndefined();
   });
 });

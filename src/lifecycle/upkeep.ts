@@ -1,0 +1,46 @@
+import { sweepLeftCopies } from "./left-copies.js";
+import type { LifecycleServices } from "./lifecycle-services.js";
+import { settleInterruptedMoves } from "./move-tenant.js";
+
+/** Between two rounds of upkeep (ms). */
+export const UPKEEP_INTERVAL_MS = 30_000;
+
+/** A running upkeep; `stop` resolves when a round under way has ended. */
+export interface Upkeep {
+  stop(): Promise<void>;
+}
+
+/**
+ * Background repair of what crashed processes leave, in every running
+ * gateway: a round at start and then every {@link UPKEEP_INTERVAL_MS}
+ * settles moves left half-done (a fenced tenant is otherwise down on every
+ * process until someone acts) and removes old copies a move switched away
+ * from but never dropped. Start-up never waits for it, and a tenant whose
+ * lifecycle lock is held is left for the next round.
+ */
+export function startUpkeep(services: LifecycleServices, intervalMs = UPKEEP_INTERVAL_MS): Upkeep {
+  let current: Promise<void> | null = null;
+  const round = () => {
+    current ??= (async () => {
+      try {
+        await settleInterruptedMoves(services);
+        await sweepLeftCopies(services);
+      } catch (err) {
+        services.logger.error({ err }, "tenant upkeep round failed");
+      } finally {
+        current = null;
+      }
+    })();
+  };
+  round();
+  const timer = setInterval(round, intervalMs);
+  // Upkeep alone must not keep the process alive.
+  timer.unref();
+
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await current;
+    },
+  };
+}
