@@ -20,7 +20,7 @@ import { createFileHash, forEachEntry, lineBatches } from "./archive-reader.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import { checkIsolation, LABEL_PATTERN } from "./request-checks.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
-import { createLocation, planLocation } from "./locations.js";
+import { createRecordedLocation, planLocation } from "./locations.js";
 import { choosePlacement } from "./server-choice.js";
 import { archiveError, tableFile, type ArchiveManifest } from "./tenant-archive.js";
 import { verifyArchive, type VerifiedArchive } from "./verify-archive.js";
@@ -183,21 +183,7 @@ async function importLocked(
 
   try {
     // 2. The location, migrated.
-    const ready = await createLocation(
-      database,
-      services.secretBox,
-      tenant.id,
-      planned,
-      services.migrationsDir,
-    );
-    await control.tenant.update({
-      where: { id: tenant.id },
-      data: {
-        databaseSecret: ready.columns.databaseSecret,
-        schemaVersion: ready.columns.schemaVersion,
-      },
-    });
-    database.placement.invalidate(tenant.id);
+    const ready = await createRecordedLocation(services, tenant.id, planned);
 
     // 3. The rows, proven equal to the manifest before they commit.
     const tables = await database.admin.atLocation(ready.location, (session) =>

@@ -20,6 +20,7 @@ export {
 import { deleteRows } from "../data/placement/table-copy.js";
 import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
 import { GatewayError } from "../errors/index.js";
+import type { LifecycleServices } from "./lifecycle-services.js";
 import { Isolation } from "../generated/prisma/enums.js";
 
 /**
@@ -91,6 +92,36 @@ export async function createLocation(
       throw new Error(`unhandled location ${JSON.stringify(unknown)}`);
     }
   }
+}
+
+/**
+ * {@link createLocation} for a tenant whose row records `planned` already:
+ * the sealed connection string and the schema version go into the row, and
+ * the tenant's handles look its location up again.
+ */
+export async function createRecordedLocation(
+  services: LifecycleServices,
+  tenantId: string,
+  planned: PlannedLocation,
+): Promise<ReadyLocation> {
+  const { database } = services;
+  const ready = await createLocation(
+    database,
+    services.secretBox,
+    tenantId,
+    planned,
+    services.migrationsDir,
+  );
+  await database.control.tenant.update({
+    where: { id: tenantId },
+    data: {
+      databaseSecret: ready.columns.databaseSecret,
+      schemaVersion: ready.columns.schemaVersion,
+    },
+  });
+  database.placement.invalidate(tenantId);
+
+  return ready;
 }
 
 function ready(location: TenantLocation, schemaVersion: string | null): ReadyLocation {

@@ -1,4 +1,4 @@
-import { createCache } from "../cache/index.js";
+import { createCache, type CacheOptions } from "../cache/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import { createSecretBox, type SecretBox } from "../crypto/index.js";
 import { openDatabase, type DatabaseOptions } from "../data/index.js";
@@ -25,6 +25,21 @@ export function databaseOptionsFrom(
     writeWaitMs: config.tenantWriteWaitMs,
     logger,
     ...overrides,
+  };
+}
+
+/** The cache options the configuration names, owned by the control plane `owner`. */
+export function cacheOptionsFrom(
+  config: GatewayConfig,
+  owner: string,
+  logger: Logger,
+): CacheOptions {
+  return {
+    redisUrl: config.redisUrl,
+    timeoutMs: config.cacheTimeoutMs,
+    ttlSeconds: config.cacheTtlSeconds,
+    owner,
+    logger,
   };
 }
 
@@ -55,13 +70,7 @@ export async function openLifecycleServices(
     databaseOptionsFrom(config, secretBox, logger, { poolMax: 2 }),
   );
   try {
-    const cache = await createCache({
-      redisUrl: config.redisUrl,
-      timeoutMs: config.cacheTimeoutMs,
-      ttlSeconds: config.cacheTtlSeconds,
-      owner: database.deploymentId,
-      logger,
-    });
+    const cache = await createCache(cacheOptionsFrom(config, database.deploymentId, logger));
 
     return lifecycleServicesFrom(config, { database, cache, secretBox, logger });
   } catch (error) {

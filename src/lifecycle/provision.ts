@@ -13,7 +13,7 @@ import { IMPORT_STARTED } from "./import-tenant.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import { plannedColumns } from "../data/placement/tenant-location.js";
-import { createLocation, planLocation, type PlannedLocation } from "./locations.js";
+import { createRecordedLocation, planLocation, type PlannedLocation } from "./locations.js";
 import { checkIsolation, checkLabel } from "./request-checks.js";
 import { choosePlacement } from "./server-choice.js";
 
@@ -207,18 +207,7 @@ async function provisionLocked(
 
   // 2. The location: a schema or a database, migrated. The shared tables
   // exist already, and their version is the control plane's.
-  const { columns } = await createLocation(
-    database,
-    services.secretBox,
-    input.id,
-    planned,
-    services.migrationsDir,
-  );
-  await control.tenant.update({
-    where: { id: input.id },
-    data: { databaseSecret: columns.databaseSecret, schemaVersion: columns.schemaVersion },
-  });
-  database.placement.invalidate(input.id);
+  await createRecordedLocation(services, input.id, planned);
 
   // 3. Storage under the tenant's prefix.
   await storage.ensureTenant(storageBucket, input.id);

@@ -15,7 +15,11 @@ import type { GatewayConfig } from "../config/index.js";
 import { createContextFactory } from "../context/create-context.js";
 import type { GatewayContext, PlatformServices } from "../context/gateway-context.js";
 import { openDatabase, type Database } from "../data/index.js";
-import { databaseOptionsFrom, lifecycleServicesFrom } from "../lifecycle/open-lifecycle.js";
+import {
+  cacheOptionsFrom,
+  databaseOptionsFrom,
+  lifecycleServicesFrom,
+} from "../lifecycle/open-lifecycle.js";
 import { createErrorFormatter, markLogged, unwrap } from "../errors/index.js";
 import type { LoaderMode } from "../loaders/index.js";
 import type { Logger } from "../logging/index.js";
@@ -120,13 +124,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const secretBox = createSecretBox(config.encryptionKey);
   const database = await openDatabase(databaseOptionsFrom(config, secretBox, logger));
-  const cache = await createCache({
-    redisUrl: config.redisUrl,
-    timeoutMs: config.cacheTimeoutMs,
-    ttlSeconds: config.cacheTtlSeconds,
-    owner: database.deploymentId,
-    logger,
-  });
+  const cache = await createCache(cacheOptionsFrom(config, database.deploymentId, logger));
   const registry = new TenantRegistry(database, { ttlMs: options.registryTtlMs });
   const lifecycle = lifecycleServicesFrom(config, {
     database,
