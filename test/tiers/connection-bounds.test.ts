@@ -112,7 +112,10 @@ describe("connections and clients with many tenants", () => {
       expect(answer.body.data?.me.id).toBe(tenant.adminId);
     }
     expect(peak).toBeGreaterThan(0);
-    expect(peak).toBeLessThanOrEqual(BOUND);
+    // The server lists a backend until it has exited, a moment after the
+    // gateway closed its connection and opened the next pool's: one of those
+    // can overlap. Without the budget the peak would be 4 + 2 + 12.
+    expect(peak).toBeLessThanOrEqual(BOUND + 1);
     expect(gw.gateway.database.stats().databasePools).toBeLessThanOrEqual(DATABASE_BUDGET / 2);
     expect(gw.gateway.database.stats().databaseConnections).toBeLessThanOrEqual(DATABASE_BUDGET);
   });
