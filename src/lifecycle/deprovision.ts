@@ -1,11 +1,15 @@
 import { recordPlatformAudit } from "../audit/index.js";
-import { SHARED_LOCATION } from "../data/placement/tenant-location.js";
+import {
+  describeLocation,
+  SHARED_LOCATION,
+  planLocation,
+} from "../data/placement/tenant-location.js";
 import { badInput, GatewayError } from "../errors/index.js";
 import { Isolation, TenantStatus } from "../generated/prisma/enums.js";
 import { isTenantId } from "../tenancy/index.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
-import { describePlanned, dropLocation, planLocation } from "./locations.js";
+import { dropLocation } from "./locations.js";
 import { settleInterruptedMove } from "./move-tenant.js";
 
 /**
@@ -46,7 +50,7 @@ export async function deprovisionTenant(
     try {
       await dropLocation(database, tenantId, planned);
     } catch (error) {
-      const where = describePlanned(planned);
+      const where = describeLocation(planned);
       // Another deployment's database is refused as it is; force leaves it be.
       if (!options.force && error instanceof GatewayError) throw error;
       if (!options.force) {

@@ -11,6 +11,7 @@ import {
   plannedColumns,
   quoteIdentifier,
   schemaOf,
+  planLocation,
 } from "../data/placement/tenant-location.js";
 import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
 import { badInput, GatewayError } from "../errors/index.js";
@@ -20,7 +21,7 @@ import { createFileHash, forEachEntry, lineBatches } from "./archive-reader.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import { checkIsolation, LABEL_PATTERN } from "./request-checks.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
-import { createRecordedLocation, planLocation } from "./locations.js";
+import { createRecordedLocation } from "./locations.js";
 import { choosePlacement } from "./server-choice.js";
 import { archiveError, tableFile, type ArchiveManifest } from "./tenant-archive.js";
 import { verifyArchive, type VerifiedArchive } from "./verify-archive.js";

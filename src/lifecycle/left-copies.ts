@@ -1,11 +1,10 @@
 import {
-  describePlanned,
+  describeLocation,
   planLocation,
   quoteIdentifier,
   schemaOf,
   SHARED_LOCATION,
   type PlannedLocation,
-  type TenantLocation,
 } from "../data/placement/tenant-location.js";
 import { Isolation } from "../generated/prisma/enums.js";
 import { withLifecycleLockIfFree } from "./lifecycle-lock.js";
@@ -43,8 +42,8 @@ export async function sweepLeftCopies(services: LifecycleServices): Promise<stri
   const elsewhere = (candidate: Copy) => {
     const tenant = tenants.get(candidate.tenantId);
     if (!tenant || tenant.movingTo !== null) return false;
-    const home = describePlanned(planLocation(tenant.id, tenant.isolation, tenant.databaseServer));
-    return describePlanned(candidate.copy) !== home;
+    const home = describeLocation(planLocation(tenant.id, tenant.isolation, tenant.databaseServer));
+    return describeLocation(candidate.copy) !== home;
   };
 
   const candidates = [
@@ -59,7 +58,7 @@ export async function sweepLeftCopies(services: LifecycleServices): Promise<stri
       const now = await database.control.tenant.findUnique({ where: { id: tenantId } });
       if (!now || now.movingTo !== null || !(await isFenced(services, candidate))) return;
       await dropLocation(database, tenantId, copy);
-      removed.push(`${tenantId} at ${describePlanned(copy)}`);
+      removed.push(`${tenantId} at ${describeLocation(copy)}`);
     }).catch((err: unknown) =>
       services.logger.error({ err, tenantId }, "could not remove a copy a move left"),
     );
@@ -112,12 +111,9 @@ async function copiesOnServers(services: LifecycleServices): Promise<Copy[]> {
 
 /** Whether the copy carries the tenant's fence, the sign that a move left it. */
 async function isFenced(services: LifecycleServices, { tenantId, copy }: Copy): Promise<boolean> {
-  const location = (
-    copy.isolation === Isolation.DATABASE ? { ...copy, url: "" } : copy
-  ) as TenantLocation;
-  const rows = await services.database.admin.atLocation(location, (session) =>
+  const rows = await services.database.admin.atLocation(copy, (session) =>
     session.query(
-      `SELECT 1 FROM ${quoteIdentifier(schemaOf(location))}."TenantFence" WHERE "tenantId" = $1`,
+      `SELECT 1 FROM ${quoteIdentifier(schemaOf(copy))}."TenantFence" WHERE "tenantId" = $1`,
       [tenantId],
     ),
   );

@@ -45,38 +45,23 @@ async function withSlot<T>(q: JobQueues, job: () => Promise<T>): Promise<T> {
  * Two layers. In this process, jobs for one tenant run one after the other,
  * and at most four jobs run at once, each on admin connections of its own,
  * so a burst of staff work cannot starve request traffic. Across processes
- * sharing a PostgreSQL, a
- * session-level advisory lock on the tenant id, taken on a connection of its
- * own, is held for the whole job. Every step inside commits as it goes, so a
+ * sharing a PostgreSQL, a session-level advisory lock on the tenant id, taken
+ * on a connection of its own, is held for the whole job. Every step inside commits as it goes, so a
  * job that dies part-way leaves a record (the tenant row, PROVISIONING, with
  * its planned location) that a retry completes or a removal cleans up.
  *
  * PGlite is one process and one connection: the queue alone serialises.
  */
-export function withLifecycleLock<T>(
+export async function withLifecycleLock<T>(
   database: Database,
   tenantId: string,
   work: () => Promise<T>,
-  /** Internal: give up at once when another process holds the tenant's lock. */
-  ifFree = false,
 ): Promise<T> {
-  const q = queues(database);
-  const previous = q.tails.get(tenantId) ?? Promise.resolve();
-  // `undefined` only comes back with ifFree, whose caller tells it apart.
-  const run = previous.then(
-    () => withSlot(q, () => lockAndRun(database, tenantId, work, ifFree)) as Promise<T>,
-  );
-  const tail = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  q.tails.set(tenantId, tail);
-  // The map keeps only queues with work in them.
-  void tail.then(() => {
-    if (q.tails.get(tenantId) === tail) q.tails.delete(tenantId);
-  });
+  const outcome = await enqueue(database, tenantId, work, false);
+  // Waiting for the lock always ends in running the work.
+  if (!outcome.ran) throw new Error("lifecycle work was skipped while waiting for its lock");
 
-  return run;
+  return outcome.value;
 }
 
 /**
@@ -90,26 +75,42 @@ export async function withLifecycleLockIfFree<T>(
   work: () => Promise<T>,
 ): Promise<T | undefined> {
   if (queues(database).tails.has(tenantId)) return undefined;
-  let ran = false;
-  const result = await withLifecycleLock(
-    database,
-    tenantId,
-    async () => {
-      ran = true;
-      return work();
-    },
-    true,
-  );
+  const outcome = await enqueue(database, tenantId, work, true);
 
-  return ran ? result : undefined;
+  return outcome.ran ? outcome.value : undefined;
+}
+
+type Outcome<T> = { ran: true; value: T } | { ran: false };
+
+/** Queues `work` behind the tenant's other jobs in this process, then takes the lock. */
+function enqueue<T>(
+  database: Database,
+  tenantId: string,
+  work: () => Promise<T>,
+  ifFree: boolean,
+): Promise<Outcome<T>> {
+  const q = queues(database);
+  const previous = q.tails.get(tenantId) ?? Promise.resolve();
+  const run = previous.then(() => withSlot(q, () => lockAndRun(database, tenantId, work, ifFree)));
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  q.tails.set(tenantId, tail);
+  // The map keeps only queues with work in them.
+  void tail.then(() => {
+    if (q.tails.get(tenantId) === tail) q.tails.delete(tenantId);
+  });
+
+  return run;
 }
 
 async function lockAndRun<T>(
   database: Database,
   tenantId: string,
   work: () => Promise<T>,
-  ifFree = false,
-): Promise<T | undefined> {
+  ifFree: boolean,
+): Promise<Outcome<T>> {
   switch (database.kind) {
     case "postgres":
       return database.admin.atLocation(SHARED_LOCATION, async (session) => {
@@ -121,12 +122,12 @@ async function lockAndRun<T>(
             "SELECT pg_try_advisory_lock(hashtext($1)) AS locked",
             [key],
           );
-          if (!got?.locked) return undefined;
+          if (!got?.locked) return { ran: false };
         } else {
           await session.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
         }
         try {
-          return await work();
+          return { ran: true, value: await work() };
         } finally {
           await session
             .query("SELECT pg_advisory_unlock(hashtext($1))", [key])
@@ -134,7 +135,7 @@ async function lockAndRun<T>(
         }
       });
     case "pglite":
-      return work();
+      return { ran: true, value: await work() };
     default: {
       const unknown: never = database.kind;
       throw new Error(`no lifecycle lock for database kind ${String(unknown)}`);

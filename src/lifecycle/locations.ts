@@ -12,11 +12,7 @@ import {
 } from "../data/placement/tenant-location.js";
 
 // Planning lives with the location types; lifecycle code imports it from here.
-export {
-  describePlanned,
-  planLocation,
-  type PlannedLocation,
-} from "../data/placement/tenant-location.js";
+export { planLocation, type PlannedLocation } from "../data/placement/tenant-location.js";
 import { deleteRows } from "../data/placement/table-copy.js";
 import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
 import { GatewayError } from "../errors/index.js";
@@ -285,7 +281,7 @@ export async function dropLocation(
       );
       return;
     case Isolation.DATABASE: {
-      await database.locations.retire({ ...planned, url: "" });
+      await database.locations.retire(planned);
       const login = quoteIdentifier(loginRoleFor(tenantId));
       const mark = ownershipMark(database.deploymentId, tenantId);
       await database.admin.atServer(planned.server, async (session) => {

@@ -15,6 +15,8 @@ import {
   schemaOf,
   SHARED_LOCATION,
   type TenantLocation,
+  planLocation,
+  type PlannedLocation,
 } from "../data/placement/tenant-location.js";
 import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
 import { badInput, GatewayError } from "../errors/index.js";
@@ -24,12 +26,9 @@ import { withLifecycleLock, withLifecycleLockIfFree } from "./lifecycle-lock.js"
 import type { LifecycleServices } from "./lifecycle-services.js";
 import {
   createLocation,
-  describePlanned,
   dropLocation,
   migrateLocation,
-  planLocation,
   type PlacementColumns,
-  type PlannedLocation,
 } from "./locations.js";
 import { choosePlacement } from "./server-choice.js";
 
@@ -101,13 +100,13 @@ export async function moveTenant(
       fallbackRegion: tenant.region,
     });
     const planned = planLocation(tenantId, request.isolation, server);
-    if (describePlanned(planned) === describeLocation(source)) {
+    if (describeLocation(planned) === describeLocation(source)) {
       throw badInput("isolation", `Tenant "${tenantId}" already lives there.`);
     }
 
     await database.control.tenant.update({
       where: { id: tenantId },
-      data: { movingTo: describePlanned(planned) },
+      data: { movingTo: describeLocation(planned) },
     });
     // This process holds its writes at once; others learn within seconds,
     // and until then the database's move lock holds theirs.

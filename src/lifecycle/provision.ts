@@ -12,8 +12,12 @@ import { defaultConfig, type TenantConfigDocuments } from "../tenancy/tenant-con
 import { IMPORT_STARTED } from "./import-tenant.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
-import { plannedColumns } from "../data/placement/tenant-location.js";
-import { createRecordedLocation, planLocation, type PlannedLocation } from "./locations.js";
+import {
+  plannedColumns,
+  planLocation,
+  type PlannedLocation,
+} from "../data/placement/tenant-location.js";
+import { createRecordedLocation } from "./locations.js";
 import { checkIsolation, checkLabel } from "./request-checks.js";
 import { choosePlacement } from "./server-choice.js";
 

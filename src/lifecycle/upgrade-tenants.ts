@@ -263,7 +263,6 @@ function describeRow(row: TenantRow): string {
         isolation: row.isolation,
         server: row.databaseServer ?? "?",
         database: row.databaseName ?? "?",
-        url: "",
       });
     default: {
       const unknown: never = row.isolation;

@@ -1,6 +1,6 @@
 import type { Isolation, TenantStatus } from "../generated/prisma/client.js";
 import type { Database } from "../data/index.js";
-import { describePlanned, planLocation } from "../data/placement/tenant-location.js";
+import { describeLocation, planLocation } from "../data/placement/tenant-location.js";
 import { readConfig, type TenantConfigDocuments } from "./tenant-config.js";
 
 /** A tenant as the gateway sees it on a request. */
@@ -101,7 +101,7 @@ function toRecord(row: {
     tier: row.tier,
     releaseChannel: row.releaseChannel,
     // Named from the plain columns: the sealed connection string stays shut.
-    location: describePlanned(planLocation(row.id, row.isolation, row.databaseServer)),
+    location: describeLocation(planLocation(row.id, row.isolation, row.databaseServer)),
     schemaVersion: row.schemaVersion,
     storageBucket: row.storageBucket,
     movingTo: row.movingTo,

@@ -11,7 +11,8 @@ import type { LoaderMode } from "../../src/loaders/index.js";
 import { createGateway, type Gateway } from "../../src/server/gateway.js";
 import { GatewayError } from "../../src/errors/index.js";
 import { Isolation } from "../../src/generated/prisma/enums.js";
-import { dropLocation, planLocation } from "../../src/lifecycle/locations.js";
+import { planLocation } from "../../src/data/placement/tenant-location.js";
+import { dropLocation } from "../../src/lifecycle/locations.js";
 import { createTestDatabase } from "./database.js";
 import { TEST_REDIS_URL, TEST_SECOND_DATABASE_URL } from "./env.js";
 

@@ -1,7 +1,8 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Isolation } from "../../src/generated/prisma/enums.js";
-import { createLocation, planLocation } from "../../src/lifecycle/locations.js";
+import { planLocation } from "../../src/data/placement/tenant-location.js";
+import { createLocation } from "../../src/lifecycle/locations.js";
 import { sweepLeftCopies } from "../../src/lifecycle/left-copies.js";
 import { moveTenant, settleInterruptedMoves } from "../../src/lifecycle/move-tenant.js";
 import { TEST_SECOND_DATABASE_URL } from "../support/env.js";

@@ -60,17 +60,27 @@ describe.each(TIERS)("raw SQL through the handle of a $isolation tenant", (tier)
 
   it("sees no canary row when it names public or the neighbour schema outright", async () => {
     const neighbour = schemaNameFor(schemaCanary.tenantId);
-    const places = [`public."User"`, `"${neighbour}"."User"`];
-    for (const place of places) {
-      // Either nothing comes back or the name is unknown where it lives
-      // (a database tenant has no neighbour schema): never a canary.
+    // The canaries are there, for anyone who bypasses the policies.
+    const planted = await read<Row>(
+      null,
+      `SELECT "tenantId" FROM public."User" WHERE "tenantId" = $1
+       UNION ALL SELECT "tenantId" FROM "${neighbour}"."User" WHERE "tenantId" = $2`,
+      [publicCanary.tenantId, schemaCanary.tenantId],
+    );
+    expect(new Set(tenantsIn(planted))).toEqual(new Set(canaries));
+
+    for (const place of [`public."User"`, `"${neighbour}"."User"`]) {
       const rows = await db
         .$queryRawUnsafe<Row[]>(`SELECT "tenantId" FROM ${place}`)
         .catch((error: unknown) => {
+          // Only a database tenant's own database lacks the neighbour schema.
+          expect(tier.isolation).toBe(Isolation.DATABASE);
           expect(String(error)).toMatch(/does not exist/);
           return [] as Row[];
         });
       for (const canary of canaries) expect(tenantsIn(rows)).not.toContain(canary);
+      // Whatever the handle sees at all is its own.
+      for (const tenant of tenantsIn(rows)) expect(tenant).toBe(me.tenantId);
     }
   });
 

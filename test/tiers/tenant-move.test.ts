@@ -192,6 +192,20 @@ describe("writes while a tenant is being moved", () => {
   });
   afterAll(() => gw?.stop());
 
+  /**
+   * The database layer as another gateway process on the same control plane
+   * has it: its own pools and its own (possibly stale) view of placements.
+   */
+  const openOtherProcess = (placementTtlMs?: number): Promise<Database> =>
+    openDatabase({
+      url: gw.databaseUrl,
+      dataDir: "",
+      poolMax: 4,
+      secretBox: createSecretBox(Buffer.alloc(32, 1)),
+      logger: createLogger({ level: "silent" }),
+      placementTtlMs,
+    });
+
   /** Resolves once some session waits for the tenant's move lock. */
   async function waitForBlockedWriter(url: string) {
     const client = new pg.Client({ connectionString: url });
@@ -248,15 +262,8 @@ describe("writes while a tenant is being moved", () => {
 
   it("holds a write of a process with a stale view at the database's move lock, and applies it at the new location", async () => {
     const tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("locked"));
-    const other = await openDatabase({
-      url: gw.databaseUrl,
-      dataDir: "",
-      poolMax: 4,
-      secretBox: createSecretBox(Buffer.alloc(32, 1)),
-      logger: createLogger({ level: "silent" }),
-      // It must not learn of the move by itself during the test.
-      placementTtlMs: 600_000,
-    });
+    // It must not learn of the move by itself during the test.
+    const other = await openOtherProcess(600_000);
     try {
       const handle = other.forTenant(tenant.tenantId);
       const where = { tenantId: tenant.tenantId };
@@ -329,13 +336,7 @@ describe("writes while a tenant is being moved", () => {
 
   it("lets a gateway process with a stale view of the tenant follow it to its new place", async () => {
     const tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("stale"));
-    const other: Database = await openDatabase({
-      url: gw.databaseUrl,
-      dataDir: "",
-      poolMax: 4,
-      secretBox: createSecretBox(Buffer.alloc(32, 1)),
-      logger: createLogger({ level: "silent" }),
-    });
+    const other = await openOtherProcess();
     try {
       const handle = other.forTenant(tenant.tenantId);
       const where = { tenantId: tenant.tenantId };

@@ -3,7 +3,7 @@ import type { PGlite, Transaction } from "@electric-sql/pglite";
 import pg from "pg";
 import type { SqlSession } from "../migrator.js";
 import { urlForDatabase, type DatabaseServer } from "./database-servers.js";
-import { quoteIdentifier, schemaOf, type TenantLocation } from "./tenant-location.js";
+import { quoteIdentifier, schemaOf, type PlannedLocation } from "./tenant-location.js";
 import { Isolation } from "../../generated/prisma/enums.js";
 
 /**
@@ -13,7 +13,7 @@ import { Isolation } from "../../generated/prisma/enums.js";
  */
 export interface AdminSessions {
   /** Runs `work` in the database of `location`, with its schema first on the search path. */
-  atLocation<T>(location: TenantLocation, work: (session: SqlSession) => Promise<T>): Promise<T>;
+  atLocation<T>(location: PlannedLocation, work: (session: SqlSession) => Promise<T>): Promise<T>;
   /** Runs `work` on a server's maintenance database (CREATE and DROP DATABASE, roles). */
   atServer<T>(serverId: string, work: (session: SqlSession) => Promise<T>): Promise<T>;
   /** The configured server, or an error naming the known ones. */

@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import { Isolation } from "../../generated/prisma/enums.js";
 import type { Logger } from "../../logging/index.js";
-import { describeLocation, type TenantLocation } from "./tenant-location.js";
+import { describeLocation, type PlannedLocation, type TenantLocation } from "./tenant-location.js";
 
 /** A location's client, held for one operation or transaction. */
 export interface LocationLease {
@@ -41,7 +41,7 @@ interface Entry {
   readonly key: string;
   readonly location: TenantLocation;
   readonly client: PrismaClient;
-  readonly pool: pg.Pool | null;
+  readonly pool: pg.Pool;
   inflight: number;
   /** Evicted: closed as soon as its last lease is released. */
   retired: boolean;
@@ -114,7 +114,7 @@ export class LocationClients {
    * Drops the client of a location (a tenant moved away or was removed) and
    * resolves once its connections are closed. Running leases finish first.
    */
-  async retire(location: TenantLocation): Promise<void> {
+  async retire(location: PlannedLocation): Promise<void> {
     const key = describeLocation(location);
     const entry = this.#databases.get(key);
     if (!entry) return;
@@ -123,7 +123,7 @@ export class LocationClients {
 
   stats(): LocationClientStats {
     let connections = 0;
-    for (const entry of this.#databases.values()) connections += entry.pool?.totalCount ?? 0;
+    for (const entry of this.#databases.values()) connections += entry.pool.totalCount;
 
     return {
       databasePools: this.#databases.size,
@@ -194,12 +194,7 @@ export class LocationClients {
     return entry;
   }
 
-  #newEntry(
-    key: string,
-    location: TenantLocation,
-    client: PrismaClient,
-    pool: pg.Pool | null,
-  ): Entry {
+  #newEntry(key: string, location: TenantLocation, client: PrismaClient, pool: pg.Pool): Entry {
     return {
       key,
       location,
@@ -225,13 +220,12 @@ export class LocationClients {
   #close(entry: Entry): Promise<void> {
     entry.closed ??= (async () => {
       try {
-        // Disconnecting detaches the client from the shared pool too.
         await entry.client.$disconnect();
-        await entry.pool?.end();
+        await entry.pool.end();
       } catch (err) {
         this.#options.logger.warn({ err, location: entry.key }, "closing a tenant client failed");
       } finally {
-        if (entry.pool) this.#closingDatabases -= 1;
+        this.#closingDatabases -= 1;
         this.#wakeWaiters();
       }
     })();

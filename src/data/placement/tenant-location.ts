@@ -1,10 +1,11 @@
 import { Isolation } from "../../generated/prisma/enums.js";
 
 /**
- * Where one tenant's tables live. Every tier holds the same tables (the
- * whole migration set), so a handle bound to any location behaves alike.
+ * Where one tenant's tables live, by name. Every tier holds the same tables
+ * (the whole migration set), so a handle bound to any location behaves alike.
+ * Admin sessions, names and schemas need no more than this.
  */
-export type TenantLocation =
+export type PlannedLocation =
   /** The control database's `public` schema, rows told apart by `tenantId`. */
   | { readonly isolation: typeof Isolation.SHARED }
   /** A schema of its own in the control database. */
@@ -14,21 +15,17 @@ export type TenantLocation =
       readonly isolation: typeof Isolation.DATABASE;
       readonly server: string;
       readonly database: string;
+    };
+
+/** A location that exists: for a database, with the tenant login's connection string. */
+export type TenantLocation =
+  | Exclude<PlannedLocation, { isolation: typeof Isolation.DATABASE }>
+  | (Extract<PlannedLocation, { isolation: typeof Isolation.DATABASE }> & {
       /** Connection string of the tenant's own login (unsealed, never logged). */
       readonly url: string;
-    };
+    });
 
 export const SHARED_LOCATION: TenantLocation = { isolation: Isolation.SHARED };
-
-/** Where a tenant will live, before its location exists. */
-export type PlannedLocation =
-  | { readonly isolation: typeof Isolation.SHARED }
-  | { readonly isolation: typeof Isolation.SCHEMA; readonly schema: string }
-  | {
-      readonly isolation: typeof Isolation.DATABASE;
-      readonly server: string;
-      readonly database: string;
-    };
 
 /** The names a tenant gets in a tier: fixed by its id, so a retry finds them again. */
 export function planLocation(
@@ -51,13 +48,6 @@ export function planLocation(
   }
 }
 
-/** A planned location's name, as {@link describeLocation} gives it once it exists. */
-export function describePlanned(planned: PlannedLocation): string {
-  return describeLocation(
-    planned.isolation === Isolation.DATABASE ? { ...planned, url: "" } : planned,
-  );
-}
-
 /** The registry columns that name a planned location. */
 export function plannedColumns(planned: PlannedLocation) {
   return {
@@ -69,7 +59,7 @@ export function plannedColumns(planned: PlannedLocation) {
 }
 
 /**
- * Reads back what {@link describePlanned} wrote (the registry's `movingTo`).
+ * Reads back what {@link describeLocation} wrote (the registry's `movingTo`).
  * Names are fixed by the tenant id, so only the tier and server matter.
  */
 export function parsePlanned(tenantId: string, text: string): PlannedLocation {
@@ -79,7 +69,7 @@ export function parsePlanned(tenantId: string, text: string): PlannedLocation {
   if (kind === "schema") planned = planLocation(tenantId, Isolation.SCHEMA, null);
   if (kind === "database")
     planned = planLocation(tenantId, Isolation.DATABASE, rest.split("/")[0] ?? "");
-  if (!planned || describePlanned(planned) !== text) {
+  if (!planned || describeLocation(planned) !== text) {
     throw new Error(`"${text}" is not a location of tenant ${tenantId}`);
   }
 
@@ -87,7 +77,7 @@ export function parsePlanned(tenantId: string, text: string): PlannedLocation {
 }
 
 /** The schema a location's tables are in. */
-export function schemaOf(location: TenantLocation): string {
+export function schemaOf(location: PlannedLocation): string {
   switch (location.isolation) {
     case Isolation.SHARED:
     case Isolation.DATABASE:
@@ -102,7 +92,7 @@ export function schemaOf(location: TenantLocation): string {
 }
 
 /** A stable name for a location, fit for logs and map keys (no credentials). */
-export function describeLocation(location: TenantLocation): string {
+export function describeLocation(location: PlannedLocation): string {
   switch (location.isolation) {
     case Isolation.SHARED:
       return "shared";
