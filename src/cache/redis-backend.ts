@@ -1,34 +1,14 @@
-import KeyvRedis, { createClient } from "@keyv/redis";
+import KeyvRedis from "@keyv/redis";
+import {
+  destroyRedisClient,
+  openRedisClient,
+  type ConnectionEvents,
+} from "../redis/redis-client.js";
 import type { CacheBackend, ScanPage } from "./backend.js";
 import { createTextKeyv } from "./text-keyv.js";
 
-/** Longest wait (ms) for a TCP connection to Redis before the attempt counts as failed. */
-export const CONNECT_TIMEOUT_MS = 2_000;
-
-/** Longest pause (ms) between two reconnection attempts, so recovery is seen quickly. */
-export const MAX_RECONNECT_DELAY_MS = 2_000;
-
 /** Keys asked for per SCAN step: a hint to Redis, which may return more or fewer. */
 const SCAN_COUNT = 1_000;
-
-/** What the cache hears about the connection, apart from the outcome of its own calls. */
-export interface ConnectionEvents {
-  /** The connection is ready for commands (at start or after an outage). */
-  onReady(): void;
-  /** The connection failed or a reconnection attempt did; repeats during an outage. */
-  onError(error: unknown): void;
-}
-
-/**
- * Retries forever, 100 ms at first, doubling up to `MAX_RECONNECT_DELAY_MS`, with a
- * little jitter so that many gateway processes do not reconnect in step. It never gives
- * up: node-redis would then close the client and the cache would never recover.
- */
-function reconnectDelay(retries: number): number {
-  const backoff = Math.min(100 * 2 ** retries, MAX_RECONNECT_DELAY_MS);
-
-  return backoff + Math.floor(Math.random() * 100);
-}
 
 /**
  * A cache backend on one Redis server: reads, writes and deletes go through Keyv and
@@ -40,17 +20,8 @@ function reconnectDelay(retries: number): number {
  * commands fail at once instead of waiting in node-redis's offline queue.
  */
 export function createRedisBackend(url: string, events: ConnectionEvents): CacheBackend {
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: reconnectDelay },
-  });
-
-  // A client without an 'error' listener would crash the process on the first failure.
-  client.on("error", (error: unknown) => events.onError(error));
-  client.on("ready", () => events.onReady());
+  const client = openRedisClient(url, events);
   const keyv = createTextKeyv(new KeyvRedis(client, { throwOnErrors: true }));
-  client.connect().catch((error: unknown) => events.onError(error));
 
   return {
     kind: "redis",
@@ -79,10 +50,7 @@ export function createRedisBackend(url: string, events: ConnectionEvents): Cache
     ping: async () => {
       await client.ping();
     },
-    close: async () => {
-      // destroy, not close: close() waits for every pending reply, and a hung server
-      // never sends them. Only cache writes can be lost.
-      if (client.isOpen) client.destroy();
-    },
+    // Only cache writes can be lost by not waiting for replies.
+    close: async () => destroyRedisClient(client),
   };
 }

@@ -1,7 +1,8 @@
 import type { Isolation, TenantStatus } from "../generated/prisma/client.js";
 import type { Database } from "../data/index.js";
 import { describeLocation, planLocation } from "../data/placement/tenant-location.js";
-import { readConfig, type TenantConfigDocuments } from "./tenant-config.js";
+import type { TenantConfigDocuments } from "../tenant-config/document-schemas.js";
+import { readConfig } from "../tenant-config/stored-config.js";
 
 /** A tenant as the gateway sees it on a request. */
 export interface TenantRecord {

@@ -28,4 +28,9 @@ export const NON_TENANT_MODELS: readonly string[] = [
   "TenantConfig",
   "PlatformAuditLog",
   "TenantFence",
+  "TenantConfigVersion",
+  "TenantKey",
+  "FeatureFlag",
+  "FeatureFlagOverride",
+  "StoredFile",
 ];

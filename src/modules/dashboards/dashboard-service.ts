@@ -3,6 +3,7 @@ import type { Principal } from "../../auth/index.js";
 import type { TenantScope } from "../../context/gateway-context.js";
 import { badInput, forbidden } from "../../errors/index.js";
 import type { Access } from "../../rbac/access.js";
+import { modulesOf } from "../../tenant-config/effective-config.js";
 import { newId } from "../common/ids.js";
 import { requireList, requireText } from "../common/validate.js";
 import { DASHBOARD_SELECT } from "./dashboard-loaders.js";
@@ -38,7 +39,7 @@ export async function createDashboard(
     24,
   );
 
-  const allowed = new Set(scope.tenant.config.settings.modules ?? []);
+  const allowed = new Set(modulesOf(scope.tenant));
   const refused = modules.filter((module) => !allowed.has(module));
   if (refused.length > 0) {
     throw badInput(

@@ -64,41 +64,6 @@ function hasUnstorableEscape(text: string): boolean {
   return /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i.test(text);
 }
 
-function requireStringList(field: string, value: unknown): void {
-  if (value === undefined) return;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.length > 60)) {
-    throw badInput(field, `${field} must be a list of short strings.`);
-  }
-}
-
-/** Settings that follow from the plan: only staff change them. */
-const PLAN_MANAGED_SETTINGS = ["features", "modules"] as const;
-
-/**
- * A tenant admin's settings keep the plan-managed keys as they are: leaving
- * them out keeps them, and changing them is refused.
- */
-function withPlanManagedKeys(
-  ctx: GatewayContext,
-  scope: TenantScope,
-  settings: Prisma.InputJsonObject,
-): Prisma.InputJsonObject {
-  if (ctx.access.isGlobalAdmin) return settings;
-  const kept: Record<string, string[]> = {};
-  for (const key of PLAN_MANAGED_SETTINGS) {
-    const current = [...(scope.tenant.config.settings[key] ?? [])];
-    const given = settings[key];
-    if (given !== undefined && JSON.stringify(given) !== JSON.stringify(current)) {
-      throw forbidden(
-        `settings.${key} follows from the plan; only platform administrators change it.`,
-      );
-    }
-    kept[key] = current;
-  }
-
-  return { ...settings, ...kept };
-}
-
 /**
  * Replaces the documents named in `input`. The whole update is checked
  * before anything is written, so a bad field saves nothing.
@@ -114,11 +79,7 @@ export async function updateTenantConfig(
 
   const name = input.name == null ? undefined : requireText("name", input.name, 120);
   const given = input.settings == null ? undefined : requireDocument("settings", input.settings);
-  if (given) {
-    requireStringList("settings.features", given.features);
-    requireStringList("settings.modules", given.modules);
-  }
-  const settings = given && withPlanManagedKeys(ctx, scope, given);
+  const settings = given;
   const branding = input.branding == null ? undefined : requireDocument("branding", input.branding);
   const limits = input.limits == null ? undefined : requireDocument("limits", input.limits);
   const billing = input.billing == null ? undefined : requireDocument("billing", input.billing);

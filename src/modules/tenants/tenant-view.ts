@@ -1,4 +1,5 @@
 import type { TenantRecord } from "../../tenancy/tenant-registry.js";
+import { modulesOf } from "../../tenant-config/effective-config.js";
 import type { TenantType } from "./tenant-types.js";
 
 /** What the `Tenant` type shows of a tenant record. */
@@ -7,8 +8,8 @@ export function toTenantView(tenant: TenantRecord): TenantType {
     id: tenant.id,
     name: tenant.name,
     branding: { ...tenant.config.branding },
-    features: [...(tenant.config.settings.features ?? [])],
-    modules: [...(tenant.config.settings.modules ?? [])],
+    features: [],
+    modules: modulesOf(tenant),
     plan: tenant.config.billing.plan ?? null,
   };
 }

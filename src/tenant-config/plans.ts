@@ -1,0 +1,87 @@
+/**
+ * The plans a tenant can be on: which dashboard modules each includes and
+ * the limits that apply unless the tenant's `limits` document overrides
+ * them. Billing names the plan (`billing.plan`); an unknown or missing plan
+ * reads as {@link DEFAULT_PLAN}.
+ */
+
+/** Limits one tenant works within; every field is a whole number. */
+export interface TenantLimits {
+  /** Requests per minute for the whole tenant. */
+  readonly requestsPerMinute: number;
+  /** Estimated query cost (objects resolved) per minute for the whole tenant. */
+  readonly queryCostPerMinute: number;
+  /** Requests per minute for one user (or one anonymous client address). */
+  readonly userRequestsPerMinute: number;
+  /** Estimated query cost per minute for one user. */
+  readonly userQueryCostPerMinute: number;
+  /** Bytes the tenant's files may take in all. */
+  readonly storageBytes: number;
+  /** Largest single upload, in bytes. */
+  readonly maxUploadBytes: number;
+}
+
+export interface Plan {
+  readonly name: string;
+  readonly modules: readonly string[];
+  readonly limits: TenantLimits;
+}
+
+const MiB = 1024 * 1024;
+
+const STARTER_MODULES = ["overview", "leaderboard", "activity", "submissions"] as const;
+const GROWTH_MODULES = [...STARTER_MODULES, "analytics", "reports"] as const;
+const ENTERPRISE_MODULES = [...GROWTH_MODULES, "ai-insights", "custom-widgets", "audit-trail"];
+
+export const PLANS: Readonly<Record<string, Plan>> = Object.freeze({
+  starter: {
+    name: "starter",
+    modules: STARTER_MODULES,
+    limits: {
+      requestsPerMinute: 600,
+      queryCostPerMinute: 60_000,
+      userRequestsPerMinute: 240,
+      userQueryCostPerMinute: 30_000,
+      storageBytes: 100 * MiB,
+      maxUploadBytes: 10 * MiB,
+    },
+  },
+  growth: {
+    name: "growth",
+    modules: GROWTH_MODULES,
+    limits: {
+      requestsPerMinute: 3_000,
+      queryCostPerMinute: 300_000,
+      userRequestsPerMinute: 600,
+      userQueryCostPerMinute: 100_000,
+      storageBytes: 1024 * MiB,
+      maxUploadBytes: 50 * MiB,
+    },
+  },
+  enterprise: {
+    name: "enterprise",
+    modules: ENTERPRISE_MODULES,
+    limits: {
+      requestsPerMinute: 12_000,
+      queryCostPerMinute: 1_200_000,
+      userRequestsPerMinute: 1_200,
+      userQueryCostPerMinute: 200_000,
+      storageBytes: 10 * 1024 * MiB,
+      maxUploadBytes: 200 * MiB,
+    },
+  },
+});
+
+export const PLAN_NAMES = Object.keys(PLANS) as readonly string[];
+
+export const DEFAULT_PLAN = "starter";
+
+/** Every dashboard module any plan includes. */
+export const KNOWN_MODULES: readonly string[] = [
+  ...new Set(Object.values(PLANS).flatMap((plan) => plan.modules)),
+];
+
+/** The plan called `name`, or the default plan when there is none by that name. */
+export function planNamed(name: string | undefined): Plan {
+  return (name !== undefined && PLANS[name]) || (PLANS[DEFAULT_PLAN] as Plan);
+}
