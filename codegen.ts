@@ -24,7 +24,7 @@ const config: CodegenConfig = {
         onlyOperationTypes: true,
         // Every custom scalar must be mapped; JSON stays opaque.
         strictScalars: true,
-        scalars: { JSON: "unknown" },
+        scalars: { JSON: "unknown", DateTimeISO: "string" },
       },
     },
   },

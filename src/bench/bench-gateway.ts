@@ -59,6 +59,8 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     ENCRYPTION_KEY: options.secrets.encryptionKey,
     HOST: "127.0.0.1",
     PORT: "0",
+    // Capacity is measured, not a plan: per-minute tenant budgets would refuse the load.
+    RATE_LIMITS: "false",
     // The gateway's own cache settings may be tried from the environment.
     ...pick(process.env, ["CACHE_TIMEOUT_MS", "CACHE_TTL_SECONDS", "DATABASE_POOL_MAX"]),
   });

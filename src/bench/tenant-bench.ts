@@ -100,6 +100,8 @@ function gatewayEnv(
     SEED_DEMO: "false",
     STORAGE_DIR: join(storageRoot, "storage"),
     EXPORT_DIR: join(storageRoot, "exports"),
+    // Capacity is measured, not a plan: per-minute tenant budgets would refuse the load.
+    RATE_LIMITS: "false",
     ...pick(process.env, TUNABLES),
     // Node's own settings (such as --max-old-space-size) for the gateway under test only.
     ...(process.env.BENCH_GATEWAY_NODE_OPTIONS

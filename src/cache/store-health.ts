@@ -6,6 +6,22 @@ import type { Logger } from "../logging/index.js";
  */
 export const RETRY_AFTER_MS = 1_000;
 
+/** What the log says about the store; the defaults speak of the cache. */
+export interface HealthMessages {
+  /** Warned once when the store goes away. */
+  readonly down: string;
+  /** Said once when it answers again after an outage. */
+  readonly back: string;
+  /** Said (at debug) when it first answers. */
+  readonly connected: string;
+}
+
+const CACHE_MESSAGES: HealthMessages = {
+  down: "Cache store unavailable; cache calls count as misses until it answers again",
+  back: "Cache store answers again; using it",
+  connected: "Cache store connected",
+};
+
 /**
  * A circuit breaker around the store that also keeps the log quiet: one warning when
  * the store goes away, one line when it is back, however many calls fail in between.
@@ -21,11 +37,16 @@ export class StoreHealth {
   #probing = false;
   #closed = false;
   readonly #logger: Logger;
+  readonly #messages: HealthMessages;
 
-  /** @param up whether the store counts as working before its first answer */
-  constructor(logger: Logger, up: boolean) {
+  /**
+   * @param up whether the store counts as working before its first answer
+   * @param messages what the log says (default: the cache's wording)
+   */
+  constructor(logger: Logger, up: boolean, messages: HealthMessages = CACHE_MESSAGES) {
     this.#logger = logger;
     this.#up = up;
+    this.#messages = messages;
   }
 
   /** Whether the last word from the store was good. */
@@ -56,9 +77,9 @@ export class StoreHealth {
     this.#up = true;
     this.#retryAt = 0;
     if (this.#outageLogged) {
-      this.#logger.info("Cache store answers again; using it");
+      this.#logger.info(this.#messages.back);
     } else {
-      this.#logger.debug("Cache store connected");
+      this.#logger.debug(this.#messages.connected);
     }
     this.#outageLogged = false;
   }
@@ -71,9 +92,6 @@ export class StoreHealth {
     if (this.#outageLogged || this.#closed) return;
 
     this.#outageLogged = true;
-    this.#logger.warn(
-      { err: error },
-      "Cache store unavailable; cache calls count as misses until it answers again",
-    );
+    this.#logger.warn({ err: error }, this.#messages.down);
   }
 }

@@ -17,6 +17,8 @@ export const DEVELOPMENT_JWT_SECRET = "newfinity-development-secret-do-not-use-i
 /** The development master key (32 bytes, base64); refused in production. */
 export const DEVELOPMENT_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64");
 
+const DEVELOPMENT_KEY_BYTES = Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64");
+
 export interface GatewayConfig {
   readonly port: number;
   /** Interface to listen on: loopback in development, all in production. */
@@ -38,8 +40,11 @@ export interface GatewayConfig {
     readonly audience: string | undefined;
   };
   readonly baseDomain: string;
+  /** Master key that wraps tenant data keys (`ENCRYPTION_KEY`). */
   readonly encryptionKey: Buffer;
   readonly usingDevelopmentEncryptionKey: boolean;
+  /** Earlier master keys, which only unwrap keys not yet rotated (`ENCRYPTION_KEY_PREVIOUS`). */
+  readonly previousEncryptionKeys: readonly Buffer[];
   /** Longest wait for one cache call before it counts as a miss (ms, default 500). */
   readonly cacheTimeoutMs: number;
   /** Seconds a cached entity lives. */
@@ -69,6 +74,20 @@ export interface GatewayConfig {
   readonly storageDir: string;
   /** Where tenant export archives are written and imported from (default `./.data/exports`). */
   readonly exportDir: string;
+  /**
+   * How long a process reuses a tenant's record and configuration and the
+   * feature flags (ms, default 5,000). Changes reach every process at once
+   * through Redis; this bounds staleness only when such a message is lost.
+   */
+  readonly configCacheTtlMs: number;
+  /** Seconds a signed storage upload or download URL stays valid (default 300). */
+  readonly storageUrlTtlSeconds: number;
+  /** Base URL clients reach the gateway at; signed storage URLs start with it (default: relative). */
+  readonly publicUrl: string | undefined;
+  /** Enforce each tenant's request and query-cost limits (`RATE_LIMITS`, default true). */
+  readonly rateLimits: boolean;
+  /** Longest wait for a rate-limit call to Redis before counting in process (ms, default 200). */
+  readonly rateLimitTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -122,14 +141,62 @@ function parseEncryptionKey(env: Env, production: boolean): { key: Buffer; devel
         "ENCRYPTION_KEY is required when NODE_ENV=production (32 bytes, base64).",
       );
     }
-    return { key: Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64"), development: true };
+    return { key: Buffer.from(DEVELOPMENT_KEY_BYTES), development: true };
   }
   const key = Buffer.from(raw, "base64");
   if (key.length !== 32) {
     throw new ConfigError(`ENCRYPTION_KEY must be 32 bytes in base64, got ${key.length} bytes.`);
   }
+  if (production && key.equals(DEVELOPMENT_KEY_BYTES)) {
+    throw new ConfigError("ENCRYPTION_KEY is the development key; set a real one in production.");
+  }
 
   return { key, development: false };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * `ENCRYPTION_KEY_PREVIOUS`: comma-separated master keys a rotation moves
+ * away from. Each must be 32 bytes in base64; the development key is
+ * refused in production, like everywhere else.
+ */
+function parsePreviousKeys(env: Env, production: boolean): Buffer[] {
+  const raw = env.ENCRYPTION_KEY_PREVIOUS;
+  if (raw === undefined || raw.trim() === "") return [];
+
+  return raw.split(",").map((entry, index) => {
+    const text = entry.trim();
+    const key = Buffer.from(text, "base64");
+    if (!BASE64.test(text) || key.length !== 32) {
+      const found =
+        text === "" ? "empty" : BASE64.test(text) ? `${key.length} bytes` : "not base64";
+      throw new ConfigError(
+        `ENCRYPTION_KEY_PREVIOUS must list 32-byte base64 keys separated by commas; entry ${index + 1} is ${found}.`,
+      );
+    }
+    if (production && key.equals(DEVELOPMENT_KEY_BYTES)) {
+      throw new ConfigError(
+        `ENCRYPTION_KEY_PREVIOUS entry ${index + 1} is the development key; it is public and refused in production.`,
+      );
+    }
+
+    return key;
+  });
+}
+
+/** `PUBLIC_URL` without a trailing slash; a base has no query or fragment to append to. */
+function parsePublicUrl(env: Env): string | undefined {
+  const raw = parseUrl(env, "PUBLIC_URL", ["https:", "http:"]);
+  if (raw === undefined) return undefined;
+  const url = new URL(raw);
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(
+      `PUBLIC_URL must be a plain base URL like https://api.example.com, got "${raw}".`,
+    );
+  }
+
+  return url.toString().replace(/\/+$/, "");
 }
 
 /** Reads the configuration from `env`; throws {@link ConfigError} on a bad value. */
@@ -196,6 +263,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     baseDomain,
     encryptionKey: encryption.key,
     usingDevelopmentEncryptionKey: encryption.development,
+    previousEncryptionKeys: Object.freeze(parsePreviousKeys(env, production)),
     cacheTimeoutMs: parseInteger(env, "CACHE_TIMEOUT_MS", 500, 1, 10_000),
     cacheTtlSeconds: parseInteger(env, "CACHE_TTL_SECONDS", 300, 1, 86_400),
     databasePoolMax: parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 500),
@@ -211,5 +279,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     tenantWriteWaitMs: parseInteger(env, "TENANT_WRITE_WAIT_MS", 10_000, 0, 600_000),
     storageDir: env.STORAGE_DIR || ".data/storage",
     exportDir: env.EXPORT_DIR || ".data/exports",
+    configCacheTtlMs: parseInteger(env, "CONFIG_CACHE_TTL_MS", 5_000, 0, 3_600_000),
+    storageUrlTtlSeconds: parseInteger(env, "STORAGE_URL_TTL_SECONDS", 300, 10, 3_600),
+    publicUrl: parsePublicUrl(env),
+    rateLimits: parseBoolean(env, "RATE_LIMITS", true),
+    rateLimitTimeoutMs: parseInteger(env, "RATE_LIMIT_TIMEOUT_MS", 200, 1, 10_000),
   });
 }

@@ -22,6 +22,9 @@ export interface ContextDependencies {
 
 export interface RequestLike {
   headers: IncomingHttpHeaders;
+  /** Express's client address; the socket's peer where there is none. */
+  ip?: string;
+  socket?: { remoteAddress?: string };
 }
 
 export interface ResponseLike {
@@ -140,6 +143,16 @@ export function createContextFactory(deps: ContextDependencies) {
     const access = await accessOf(principal, scope);
     if (principal) logger = logger.child({ userId: principal.userId });
 
-    return { requestId, logger, principal, access, scope, platform: deps.platform };
+    const clientAddress = req.ip ?? req.socket?.remoteAddress ?? null;
+
+    return {
+      requestId,
+      clientAddress,
+      logger,
+      principal,
+      access,
+      scope,
+      platform: deps.platform,
+    };
   };
 }

@@ -1,8 +1,12 @@
 import type { CacheOwnership, GatewayCache, TenantCache } from "../cache/index.js";
+import type { TenantKeyring } from "../crypto/index.js";
 import type { Database, TenantClient } from "../data/index.js";
 import { GatewayError } from "../errors/index.js";
+import type { InvalidationBus } from "../events/invalidation-bus.js";
+import type { FeatureDirectory } from "../features/feature-directory.js";
 import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
 import type { Logger } from "../logging/index.js";
+import type { StorageService } from "../storage/index.js";
 import type { Access } from "../rbac/access.js";
 import type { TenantRecord, TenantRegistry } from "../tenancy/tenant-registry.js";
 import type { Loaders } from "./loaders.js";
@@ -26,11 +30,25 @@ export interface PlatformServices {
   readonly lifecycle: LifecycleServices;
   /** Hands out a tenant's cache view only where this deployment holds its entries. */
   readonly cacheOwnership: CacheOwnership;
+  /** Tenant files: signed URLs, usage and quotas. */
+  readonly storage: StorageService;
+  /** Seals and opens tenant metadata with each tenant's data key (envelope encryption). */
+  readonly keyring: TenantKeyring;
+  /** Feature flags and per-tenant overrides. */
+  readonly features: FeatureDirectory;
+  /** Tells every gateway process to forget a changed tenant or flag. */
+  readonly events: InvalidationBus;
 }
 
 /** The per-request context Apollo Server hands every resolver and rule. */
 export interface GatewayContext {
   readonly requestId: string;
+  /**
+   * The address the request came from (Express's `req.ip`: the peer, or
+   * what `X-Forwarded-For` says where the app trusts a proxy); null when
+   * unknown. Anonymous callers' rate limits are counted by it.
+   */
+  readonly clientAddress: string | null;
   /** Logger bound to the request id and tenant id. */
   readonly logger: Logger;
   /** Verified token subject, or null for an anonymous request. */

@@ -1,12 +1,18 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { openWith, sealWith } from "./aead.js";
+import { SecretTamperedError } from "./secret-tampered-error.js";
+
+export { SecretTamperedError };
 
 /**
- * Seals short secrets (connection strings, API keys) for storage in the
- * control plane with AES-256-GCM. The associated data binds a ciphertext to
- * where it belongs (for example `tenant:acme:databaseSecret`), so a value
- * copied into another tenant's row fails to open instead of decrypting.
+ * Seals short secrets with the master key itself (AES-256-GCM). The
+ * associated data binds a ciphertext to where it belongs (for example
+ * `tenant:acme:databaseSecret`), so a value copied into another tenant's row
+ * fails to open instead of decrypting.
  *
- * Sealed form: `v1.<iv>.<tag>.<ciphertext>`, each part base64url.
+ * Sealed form: `v1.<iv>.<tag>.<ciphertext>`, each part base64url. This is the
+ * format tenant connection strings had before envelope encryption (see
+ * tenant-keyring.ts); new values are no longer sealed this way, and
+ * `npm run keys:rotate` converts the old ones.
  */
 export interface SecretBox {
   seal(plaintext: string, context: string): string;
@@ -14,13 +20,8 @@ export interface SecretBox {
   open(sealed: string, context: string): string;
 }
 
-export class SecretTamperedError extends Error {
-  override name = "SecretTamperedError";
-}
-
-const VERSION = "v1";
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
+/** The version prefix of master-sealed values. */
+export const MASTER_SEALED_VERSION = "v1";
 
 /** A box keyed by a 32-byte master key (`ENCRYPTION_KEY`). */
 export function createSecretBox(key: Buffer): SecretBox {
@@ -29,39 +30,8 @@ export function createSecretBox(key: Buffer): SecretBox {
   }
 
   return {
-    seal(plaintext, context) {
-      const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv("aes-256-gcm", key, iv);
-      cipher.setAAD(Buffer.from(context, "utf8"));
-      const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-      const parts = [iv, cipher.getAuthTag(), body].map((part) => part.toString("base64url"));
-
-      return [VERSION, ...parts].join(".");
-    },
-
-    open(sealed, context) {
-      const [version, iv, tag, body, extra] = sealed.split(".");
-      if (version !== VERSION || !iv || !tag || body === undefined || extra !== undefined) {
-        throw new SecretTamperedError("The sealed value is not in a known format.");
-      }
-      try {
-        const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
-        const authTag = Buffer.from(tag, "base64url");
-        if (authTag.length !== TAG_BYTES) throw new Error("short authentication tag");
-        decipher.setAuthTag(authTag);
-        decipher.setAAD(Buffer.from(context, "utf8"));
-        const plain = Buffer.concat([
-          decipher.update(Buffer.from(body, "base64url")),
-          decipher.final(),
-        ]);
-
-        return plain.toString("utf8");
-      } catch (error) {
-        throw new SecretTamperedError(
-          "The sealed value failed authentication: it was altered, belongs elsewhere, or was sealed with another key.",
-          { cause: error },
-        );
-      }
-    },
+    seal: (plaintext, context) => sealWith(key, MASTER_SEALED_VERSION, context, plaintext),
+    open: (sealed, context) =>
+      openWith(key, MASTER_SEALED_VERSION, context, sealed).toString("utf8"),
   };
 }

@@ -4,7 +4,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { LRUCache } from "lru-cache";
-import type { SecretBox } from "../crypto/index.js";
+import { createTenantKeyring, type MasterKeys, type TenantKeyring } from "../crypto/index.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import type { Logger } from "../logging/index.js";
 import { migrate, pgliteSession, pgSession, type MigrationResult } from "./migrator.js";
@@ -39,8 +39,8 @@ export interface DatabaseOptions {
   requireTenantLogin?: boolean;
   /** Servers DATABASE tenants are placed on (PostgreSQL only). */
   servers?: readonly DatabaseServer[];
-  /** Opens sealed tenant connection strings. */
-  secretBox: SecretBox;
+  /** Master keys of the keyring that seals tenant metadata (connection strings and more). */
+  masterKeys: MasterKeys;
   /** Connections all tenant databases may hold together (default 8). */
   databaseConnections?: number;
   /** How long a write waits for a move of its tenant (ms, default 10 s). */
@@ -66,6 +66,8 @@ export interface Database {
   forTenant(tenantId: string): TenantClient;
   /** Where tenants live (cached for a few seconds). */
   readonly placement: PlacementDirectory;
+  /** Seals and opens tenant metadata with each tenant's data key (table TenantKey). */
+  readonly keyring: TenantKeyring;
   /** Location clients: retire one after a move, read stats. */
   readonly locations: LocationClients;
   /** Privileged sessions for provisioning, upgrades and moves. */
@@ -246,7 +248,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     databaseConnections: options.databaseConnections,
     logger: options.logger,
   });
-  const placement = new PlacementDirectory(control, options.secretBox, options.placementTtlMs);
+  // The keyring reads its keys through the control client, so it is made here, after it.
+  const keyring = createTenantKeyring({ control, masterKeys: options.masterKeys });
+  const placement = new PlacementDirectory(control, keyring, options.placementTtlMs);
   const servers = options.servers ?? [];
   const deploymentId = await readDeploymentId(control);
 
@@ -256,6 +260,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     control,
     statements,
     placement,
+    keyring,
     locations,
     servers,
     admin: postgresAdminSessions(url, servers),
@@ -296,7 +301,9 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     forDatabase: null,
     logger: options.logger,
   });
-  const placement = new PlacementDirectory(control, options.secretBox, options.placementTtlMs);
+  // The keyring reads its keys through the control client, so it is made here, after it.
+  const keyring = createTenantKeyring({ control, masterKeys: options.masterKeys });
+  const placement = new PlacementDirectory(control, keyring, options.placementTtlMs);
 
   return {
     kind: "pglite",
@@ -304,6 +311,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     control,
     statements: new StatementCounter(),
     placement,
+    keyring,
     locations,
     servers: [],
     admin: pgliteAdminSessions(pglite),

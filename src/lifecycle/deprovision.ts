@@ -74,8 +74,10 @@ export async function deprovisionTenant(
     );
     await services.storage.removeTenant(tenant.storageBucket, tenantId);
     await services.cache.clearTenant(tenantId);
+    // The tenant's data key goes with its row (the foreign key cascades).
     await database.control.tenant.delete({ where: { id: tenantId } });
     database.placement.invalidate(tenantId);
+    database.keyring.forget(tenantId);
     await recordPlatformAudit(database.control, {
       actorId,
       action: "tenant.deprovision",

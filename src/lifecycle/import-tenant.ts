@@ -15,8 +15,8 @@ import {
 } from "../data/placement/tenant-location.js";
 import { TENANT_TABLES } from "../data/placement/tenant-tables.js";
 import { badInput, GatewayError } from "../errors/index.js";
-import type { Prisma } from "../generated/prisma/client.js";
 import { Isolation, TenantStatus } from "../generated/prisma/enums.js";
+import { configColumns, readConfig } from "../tenant-config/stored-config.js";
 import { createFileHash, forEachEntry, lineBatches } from "./archive-reader.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import { checkIsolation, LABEL_PATTERN } from "./request-checks.js";
@@ -154,6 +154,8 @@ async function importLocked(
   const storageBucket = storage.bucketFor(tenant.id, placement.isolation);
 
   // 1. Record the tenant, not yet live, with its config and planned location.
+  // What an older archive holds that today's schemas refuse is left out.
+  const documents = configColumns(readConfig(config));
   await control.tenant.create({
     data: {
       id: tenant.id,
@@ -164,13 +166,9 @@ async function importLocked(
       releaseChannel: tenant.releaseChannel,
       status: TenantStatus.PROVISIONING,
       storageBucket,
-      config: {
-        create: {
-          settings: config.settings as Prisma.InputJsonObject,
-          branding: config.branding as Prisma.InputJsonObject,
-          limits: config.limits as Prisma.InputJsonObject,
-          billing: config.billing as Prisma.InputJsonObject,
-        },
+      config: { create: documents },
+      configVersions: {
+        create: { version: 1, ...documents, actorId: placement.actorId, action: "import" },
       },
     },
   });

@@ -1,5 +1,4 @@
 import type { GatewayCache } from "../cache/index.js";
-import type { SecretBox } from "../crypto/index.js";
 import type { Database } from "../data/index.js";
 import type { Logger } from "../logging/index.js";
 import type { StorageLayout } from "../storage/index.js";
@@ -8,8 +7,6 @@ import type { StorageLayout } from "../storage/index.js";
 export interface LifecycleServices {
   readonly database: Database;
   readonly cache: GatewayCache;
-  /** Seals tenant database connection strings. */
-  readonly secretBox: SecretBox;
   readonly storage: StorageLayout;
   /** Region of the control database; the default for new tenants. */
   readonly region: string;

@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { SecretBox } from "../crypto/index.js";
+import { DATABASE_SECRET_FIELD } from "../crypto/index.js";
 import type { Database } from "../data/index.js";
 import { migrate, type MigrationResult, type SqlSession } from "../data/migrator.js";
 import { urlForDatabase } from "../data/placement/database-servers.js";
-import { databaseSecretContext } from "../data/placement/placement-directory.js";
 import {
   loginRoleFor,
   quoteIdentifier,
@@ -60,11 +59,11 @@ export function migrateLocation(
  * Makes `planned` exist and migrates it: a schema in the control database,
  * or a database with a login of its own on its server. Idempotent. For a
  * database, a retry sets a fresh password, so the sealed connection string
- * it returns is always the one that works.
+ * it returns is always the one that works. The tenant's row must exist:
+ * the connection string is sealed with its data key.
  */
 export async function createLocation(
   database: Database,
-  box: SecretBox,
   tenantId: string,
   planned: PlannedLocation,
   migrationsDir?: string,
@@ -82,7 +81,7 @@ export async function createLocation(
       return ready(location, versionOf(await migrateLocation(database, location, migrationsDir)));
     }
     case Isolation.DATABASE:
-      return createDatabaseLocation(database, box, tenantId, planned, migrationsDir);
+      return createDatabaseLocation(database, tenantId, planned, migrationsDir);
     default: {
       const unknown: never = planned;
       throw new Error(`unhandled location ${JSON.stringify(unknown)}`);
@@ -101,13 +100,7 @@ export async function createRecordedLocation(
   planned: PlannedLocation,
 ): Promise<ReadyLocation> {
   const { database } = services;
-  const ready = await createLocation(
-    database,
-    services.secretBox,
-    tenantId,
-    planned,
-    services.migrationsDir,
-  );
+  const ready = await createLocation(database, tenantId, planned, services.migrationsDir);
   await database.control.tenant.update({
     where: { id: tenantId },
     data: {
@@ -136,7 +129,6 @@ function ready(location: TenantLocation, schemaVersion: string | null): ReadyLoc
 
 async function createDatabaseLocation(
   database: Database,
-  box: SecretBox,
   tenantId: string,
   planned: PlannedLocation & { isolation: "DATABASE" },
   migrationsDir?: string,
@@ -187,7 +179,7 @@ async function createDatabaseLocation(
     location,
     columns: {
       ...result.columns,
-      databaseSecret: box.seal(location.url, databaseSecretContext(tenantId)),
+      databaseSecret: await database.keyring.seal(tenantId, DATABASE_SECRET_FIELD, location.url),
     },
   };
 }

@@ -92,7 +92,7 @@ export async function moveTenant(
       throw badInput("id", `Tenant "${tenantId}" is still being provisioned; finish that first.`);
     }
 
-    const source = locationOf(tenant, services.secretBox);
+    const source = await locationOf(tenant, database.keyring);
     const { region, server } = await choosePlacement(services, request.isolation, {
       region: request.region,
       server: request.server,
@@ -141,13 +141,7 @@ async function copyAndSwitch(
 
   // 1. Both ends at the latest migration, so rows fit column for column.
   await migrateLocation(database, source, services.migrationsDir);
-  const target = await createLocation(
-    database,
-    services.secretBox,
-    tenantId,
-    planned,
-    services.migrationsDir,
-  );
+  const target = await createLocation(database, tenantId, planned, services.migrationsDir);
 
   let switched = false;
   try {
@@ -289,7 +283,7 @@ export async function settleInterruptedMove(
   const tenant = await database.control.tenant.findUnique({ where: { id: tenantId } });
   if (!tenant?.movingTo) return "none";
 
-  const source = locationOf(tenant, services.secretBox);
+  const source = await locationOf(tenant, database.keyring);
   const planned = parsePlanned(tenantId, tenant.movingTo);
   const fenced = await database.admin.atLocation(source, (session) =>
     session.query(

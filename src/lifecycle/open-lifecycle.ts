@@ -1,15 +1,19 @@
 import { createCache, type CacheOptions } from "../cache/index.js";
 import type { GatewayConfig } from "../config/index.js";
-import { createSecretBox, type SecretBox } from "../crypto/index.js";
+import { createMasterKeys, type MasterKeys } from "../crypto/index.js";
 import { openDatabase, type DatabaseOptions } from "../data/index.js";
 import type { Logger } from "../logging/index.js";
 import { StorageLayout } from "../storage/index.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 
+/** The master keys the configuration names: `ENCRYPTION_KEY`, then `ENCRYPTION_KEY_PREVIOUS`. */
+export function masterKeysFrom(config: GatewayConfig): MasterKeys {
+  return createMasterKeys(config.encryptionKey, config.previousEncryptionKeys);
+}
+
 /** The database options the configuration names; `poolMax` and the like can be narrowed. */
 export function databaseOptionsFrom(
   config: GatewayConfig,
-  secretBox: SecretBox,
   logger: Logger,
   overrides: Partial<DatabaseOptions> = {},
 ): DatabaseOptions {
@@ -20,7 +24,7 @@ export function databaseOptionsFrom(
     tenantUrl: config.tenantDatabaseUrl,
     requireTenantLogin: config.production,
     servers: config.databaseServers,
-    secretBox,
+    masterKeys: masterKeysFrom(config),
     databaseConnections: config.tenantDatabaseConnections,
     writeWaitMs: config.tenantWriteWaitMs,
     logger,
@@ -46,7 +50,7 @@ export function cacheOptionsFrom(
 /** Lifecycle services over an open database and cache, with the configured storage and region. */
 export function lifecycleServicesFrom(
   config: GatewayConfig,
-  parts: Pick<LifecycleServices, "database" | "cache" | "secretBox" | "logger" | "migrationsDir">,
+  parts: Pick<LifecycleServices, "database" | "cache" | "logger" | "migrationsDir">,
 ): LifecycleServices {
   return {
     ...parts,
@@ -64,15 +68,12 @@ export async function openLifecycleServices(
   config: GatewayConfig,
   logger: Logger,
 ): Promise<LifecycleServices> {
-  const secretBox = createSecretBox(config.encryptionKey);
   // A tool does one job at a time: two connections are plenty.
-  const database = await openDatabase(
-    databaseOptionsFrom(config, secretBox, logger, { poolMax: 2 }),
-  );
+  const database = await openDatabase(databaseOptionsFrom(config, logger, { poolMax: 2 }));
   try {
     const cache = await createCache(cacheOptionsFrom(config, database.deploymentId, logger));
 
-    return lifecycleServicesFrom(config, { database, cache, secretBox, logger });
+    return lifecycleServicesFrom(config, { database, cache, logger });
   } catch (error) {
     await database.close();
     throw error;

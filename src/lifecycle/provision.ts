@@ -1,15 +1,13 @@
 import { recordPlatformAudit, recordTenantAudit } from "../audit/index.js";
 import type { Database } from "../data/index.js";
 import { badInput } from "../errors/index.js";
-import type { Prisma } from "../generated/prisma/client.js";
 import { Isolation, TenantStatus } from "../generated/prisma/enums.js";
 import { newId } from "../modules/common/ids.js";
 import { requireEmail, requireText } from "../modules/common/validate.js";
 import type { UserRecord } from "../modules/identity/identity-types.js";
 import { BUILT_IN_ROLES, TENANT_ADMIN_ROLE } from "../rbac/permissions.js";
 import { isTenantId } from "../tenancy/index.js";
-import type { TenantConfigDocuments } from "../tenant-config/document-schemas.js";
-import { defaultConfig } from "../tenant-config/stored-config.js";
+import { configColumns, defaultConfig } from "../tenant-config/stored-config.js";
 import { IMPORT_STARTED } from "./import-tenant.js";
 import { withLifecycleLock } from "./lifecycle-lock.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
@@ -38,16 +36,6 @@ export interface ProvisionOutcome {
   adminUser: UserRecord;
   /** False when the tenant was already fully provisioned (a retry). */
   created: boolean;
-}
-
-/** The config documents as Prisma JSON columns. */
-function toConfigRow(config: TenantConfigDocuments) {
-  return {
-    settings: config.settings as Prisma.InputJsonObject,
-    branding: config.branding as Prisma.InputJsonObject,
-    limits: config.limits as Prisma.InputJsonObject,
-    billing: config.billing as Prisma.InputJsonObject,
-  };
 }
 
 function checkRequest(request: ProvisionRequest, homeRegion: string) {
@@ -200,13 +188,25 @@ async function provisionLocked(
       releaseChannel: input.releaseChannel,
       status: TenantStatus.PROVISIONING,
       storageBucket,
-      config: { create: toConfigRow(config) },
+      config: { create: configColumns(config) },
     },
     update: {},
   });
   await control.tenantConfig.upsert({
     where: { tenantId: input.id },
-    create: { tenantId: input.id, ...toConfigRow(config) },
+    create: { tenantId: input.id, ...configColumns(config) },
+    update: {},
+  });
+  // The first entry of the config's history: what a restore can go back to.
+  await control.tenantConfigVersion.upsert({
+    where: { tenantId_version: { tenantId: input.id, version: 1 } },
+    create: {
+      tenantId: input.id,
+      version: 1,
+      ...configColumns(config),
+      actorId,
+      action: "provision",
+    },
     update: {},
   });
 

@@ -1,4 +1,3 @@
-import type { SecretBox } from "../crypto/index.js";
 import type { Database } from "../data/index.js";
 import { locationOf, type PlacementRow } from "../data/placement/placement-directory.js";
 import { describeLocation, SHARED_LOCATION } from "../data/placement/tenant-location.js";
@@ -94,7 +93,6 @@ const NOT_CREATED_YET =
  */
 export async function upgradeTenants(
   database: Database,
-  box: SecretBox,
   options: UpgradeOptions = {},
 ): Promise<UpgradeReport> {
   const concurrency = options.concurrency ?? DEFAULT_UPGRADE_CONCURRENCY;
@@ -121,7 +119,7 @@ export async function upgradeTenants(
   // 3. Each location, one worker per database at a time.
   const tenants: TenantUpgrade[] = [];
   await drainLanes(lanesOf(ready), concurrency, async (row) => {
-    const upgrade = await upgradeTenant(database, box, row, controlVersion, options.migrationsDir);
+    const upgrade = await upgradeTenant(database, row, controlVersion, options.migrationsDir);
     tenants.push(upgrade);
     options.onReport?.(upgrade);
   });
@@ -187,7 +185,6 @@ function hasLocation(row: TenantRow): boolean {
 
 async function upgradeTenant(
   database: Database,
-  box: SecretBox,
   row: TenantRow,
   controlVersion: string | null,
   migrationsDir: string | undefined,
@@ -200,7 +197,8 @@ async function upgradeTenant(
 
   let applied: string[] = [];
   try {
-    const result = await migrateLocation(database, locationOf(row, box), migrationsDir);
+    const location = await locationOf(row, database.keyring);
+    const result = await migrateLocation(database, location, migrationsDir);
     applied = result.applied;
     const version = later(versionOf(result), row.schemaVersion);
     await recordVersion(database, row, version);

@@ -15,6 +15,7 @@ export const BUILT_IN_PERMISSIONS = [
   "challenges:write",
   "challenges:submit",
   "config:write",
+  "storage:read",
   "storage:write",
 ] as const;
 

@@ -1,9 +1,10 @@
-import { allow, shield } from "graphql-shield";
+import { allow, and, shield } from "graphql-shield";
 import type { IRule, IRules } from "graphql-shield";
 import { forbidden } from "../errors/index.js";
 import {
   allOf,
   anyOf,
+  featureOn,
   guard,
   hasTenantScope,
   holdsPermission,
@@ -24,6 +25,25 @@ function can(permission: string): IRule {
   }
 
   return found;
+}
+
+// One rule per feature, for the same reason.
+const featureRules = new Map<string, IRule>();
+
+/**
+ * `rule`, and the tenant must have `feature` on. Shield's `and` answers the
+ * first error among its rules, so an anonymous caller still hears
+ * UNAUTHENTICATED first, and a caller allowed by `rule` hears
+ * FEATURE_DISABLED when the feature is off.
+ */
+function gated(feature: string, rule: IRule): ReturnType<typeof and> {
+  let featureRule = featureRules.get(feature);
+  if (!featureRule) {
+    featureRule = guard(`feature:${feature}`, "request", featureOn(feature));
+    featureRules.set(feature, featureRule);
+  }
+
+  return and(rule, featureRule);
 }
 
 const tenantScoped = guard("tenant-scoped", "request", hasTenantScope);
@@ -62,6 +82,7 @@ const organizationsReadable = readableWith(
   "organizations:write",
 );
 const challengesReadable = readableWith("challenges", "challenges:read", "challenges:write");
+const storageReadable = readableWith("storage", "storage:read", "storage:write");
 
 /**
  * Every field of the schema, with the rule that guards it. A type-wide rule
@@ -75,10 +96,15 @@ export const RULE_TREE: IRules = {
     users: can("users:read"),
     user: can("users:read"),
     organizations: can("organizations:read"),
-    dashboards: can("dashboards:read"),
-    dashboard: can("dashboards:read"),
-    challenges: can("challenges:read"),
+    dashboards: gated("dashboards", can("dashboards:read")),
+    dashboard: gated("dashboards", can("dashboards:read")),
+    challenges: gated("challenges", can("challenges:read")),
     adminTenants: globalAdmin,
+    files: gated("storage", can("storage:read")),
+    storageUsage: gated("storage", can("storage:read")),
+    featureFlags: globalAdmin,
+    tenantConfig: can("config:write"),
+    tenantConfigVersions: can("config:write"),
   },
   Mutation: {
     createUser: can("users:write"),
@@ -86,10 +112,12 @@ export const RULE_TREE: IRules = {
     assignRole: can("roles:write"),
     createOrganization: can("organizations:write"),
     addMember: managesOrganization,
-    createDashboard: tenantUserCan("dashboards:write"),
-    createChallenge: can("challenges:write"),
-    submitToChallenge: tenantUserCan("challenges:submit"),
+    createDashboard: gated("dashboards", tenantUserCan("dashboards:write")),
+    updateDashboard: gated("dashboards", can("dashboards:write")),
+    createChallenge: gated("challenges", can("challenges:write")),
+    submitToChallenge: gated("challenges", tenantUserCan("challenges:submit")),
     updateTenantConfig: can("config:write"),
+    restoreTenantConfig: can("config:write"),
     provisionTenant: globalAdmin,
     suspendTenant: globalAdmin,
     resumeTenant: globalAdmin,
@@ -97,6 +125,11 @@ export const RULE_TREE: IRules = {
     deprovisionTenant: globalAdmin,
     exportTenant: globalAdmin,
     importTenant: globalAdmin,
+    createUploadUrl: gated("storage", can("storage:write")),
+    createDownloadUrl: gated("storage", can("storage:read")),
+    deleteFile: gated("storage", can("storage:write")),
+    setFeatureFlag: globalAdmin,
+    setTenantFeature: globalAdmin,
   },
 
   // Name and branding are public: login pages show them before anyone signs
@@ -121,6 +154,14 @@ export const RULE_TREE: IRules = {
   TenantMove: { "*": globalAdmin },
   TableDigest: { "*": globalAdmin },
   TenantExport: { "*": globalAdmin },
+  StoredFile: { "*": storageReadable },
+  StorageUsage: { "*": storageReadable },
+  StorageAreaUsage: { "*": storageReadable },
+  SignedUrl: { "*": storageReadable },
+  FeatureFlag: { "*": globalAdmin },
+  TenantConfig: { "*": can("config:write") },
+  TenantConfigVersion: { "*": can("config:write") },
+  FeatureOverride: { "*": globalAdmin },
 
   // Page wrappers carry no data of their own; their root field is guarded.
   UserConnection: { "*": allow },
@@ -128,6 +169,8 @@ export const RULE_TREE: IRules = {
   ChallengeConnection: { "*": allow },
   ChallengeEdge: { "*": allow },
   PageInfo: { "*": allow },
+  StoredFileConnection: { "*": allow },
+  StoredFileEdge: { "*": allow },
 };
 
 /** The shield middleware: deny by default, FORBIDDEN for every denial. */

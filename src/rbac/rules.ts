@@ -116,6 +116,24 @@ export function holdsPermission(permission: string): Check {
   };
 }
 
+/**
+ * The tenant has the feature `key` switched on (see src/features). A field
+ * behind a feature that is off answers FEATURE_DISABLED.
+ */
+export function featureOn(key: string): Check {
+  return async (p, a, ctx, info) => {
+    const scoped = hasTenantScope(p, a, ctx, info);
+    if (scoped !== true || !ctx.scope) return scoped;
+    if (await ctx.platform.features.isEnabled(ctx.scope.tenant, key)) return true;
+
+    return new GatewayError(
+      "FEATURE_DISABLED",
+      `The ${key} feature is not enabled for this organization.`,
+      { feature: key },
+    );
+  };
+}
+
 /** The parent object is the caller's own user. */
 export const isSelf: Check = (parent, _a, ctx) =>
   ctx.access.userId !== null && (parent as { id?: unknown }).id === ctx.access.userId;

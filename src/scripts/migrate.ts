@@ -9,7 +9,6 @@
 import { parseArgs as parseCommandLine } from "node:util";
 import { messageOf, runIfEntry, UsageError, type ScriptOutput } from "./script-io.js";
 import { ConfigError, loadConfig } from "../config/index.js";
-import { createSecretBox } from "../crypto/index.js";
 import { openDatabase } from "../data/index.js";
 import { GatewayError } from "../errors/index.js";
 import {
@@ -116,18 +115,17 @@ export async function main(
   }
 
   const appliedAtOpen: string[] = [];
-  const secretBox = createSecretBox(config.encryptionKey);
   let database;
   try {
     const logger = scriptLogger(out, appliedAtOpen);
-    database = await openDatabase(databaseOptionsFrom(config, secretBox, logger, { poolMax: 2 }));
+    database = await openDatabase(databaseOptionsFrom(config, logger, { poolMax: 2 }));
   } catch (error) {
     out.stderr(`Could not open the database: ${messageOf(error)}\n`);
     return 1;
   }
 
   try {
-    const report = await upgradeTenants(database, secretBox, {
+    const report = await upgradeTenants(database, {
       tenantId: args.tenantId,
       channel: args.channel,
       concurrency: args.concurrency,

@@ -9,7 +9,6 @@ import express from "express";
 import { staffAuditPlugin } from "../audit/index.js";
 import { createTokenVerifier } from "../auth/index.js";
 import { CacheOwnership, createCache, type GatewayCache } from "../cache/index.js";
-import { createSecretBox } from "../crypto/index.js";
 import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
 import type { GatewayConfig } from "../config/index.js";
 import { createContextFactory } from "../context/create-context.js";
@@ -21,14 +20,19 @@ import {
   lifecycleServicesFrom,
 } from "../lifecycle/open-lifecycle.js";
 import { createErrorFormatter, markLogged, unwrap } from "../errors/index.js";
+import { openInvalidationBus, type Invalidation } from "../events/invalidation-bus.js";
+import { FeatureDirectory } from "../features/feature-directory.js";
 import type { LoaderMode } from "../loaders/index.js";
 import type { Logger } from "../logging/index.js";
 import { createMetrics, type Metrics } from "../observability/index.js";
+import { createRateLimits } from "../rate-limits/index.js";
+import { StorageService, UrlSigner } from "../storage/index.js";
 import { TenantRegistry } from "../tenancy/tenant-registry.js";
 import { createBodyErrorHandler } from "./body-errors.js";
 import { createDepthLimitRule } from "./depth-limit.js";
 import { createQueryCostPlugin } from "./query-cost.js";
 import { mountHealthRoutes } from "./health-routes.js";
+import { mountStorageRoutes } from "./storage-routes.js";
 import { buildGatewaySchema } from "./schema.js";
 
 export interface GatewayOptions {
@@ -36,7 +40,7 @@ export interface GatewayOptions {
   logger: Logger;
   /** Default `batched`; `naive` exists for the benchmark's baseline. */
   loaderMode?: LoaderMode;
-  /** How long tenant records are reused in process (ms, default 5 s). */
+  /** How long tenant records are reused in process (ms; default `config.configCacheTtlMs`). */
   registryTtlMs?: number;
   /** Migrations for new tenant locations (tests inject broken ones). */
   migrationsDir?: string;
@@ -115,6 +119,28 @@ const errorLogging: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
+/** What each process forgets when it hears that something changed. */
+function forgetChanges(registry: TenantRegistry, features: FeatureDirectory) {
+  return (event: Invalidation) => {
+    switch (event.kind) {
+      case "tenant":
+        registry.invalidate(event.tenantId);
+        return;
+      case "features":
+        features.invalidate();
+        return;
+      case "all":
+        registry.invalidateAll();
+        features.invalidate();
+        return;
+      default: {
+        const unknown: never = event;
+        throw new Error(`unhandled invalidation ${JSON.stringify(unknown)}`);
+      }
+    }
+  };
+}
+
 /**
  * Opens the database (migrating it), the cache and the HTTP app. The one
  * owner of the gateway's start and stop.
@@ -122,20 +148,54 @@ const errorLogging: ApolloServerPlugin<GatewayContext> = {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, logger } = options;
 
-  const secretBox = createSecretBox(config.encryptionKey);
-  const database = await openDatabase(databaseOptionsFrom(config, secretBox, logger));
+  const database = await openDatabase(databaseOptionsFrom(config, logger));
   const cache = await createCache(cacheOptionsFrom(config, database.deploymentId, logger));
-  const registry = new TenantRegistry(database, { ttlMs: options.registryTtlMs });
+  const registry = new TenantRegistry(database, {
+    ttlMs: options.registryTtlMs ?? config.configCacheTtlMs,
+  });
   const lifecycle = lifecycleServicesFrom(config, {
     database,
     cache,
-    secretBox,
     logger,
     migrationsDir: options.migrationsDir,
   });
   const cacheOwnership = new CacheOwnership(cache, database.deploymentId, logger);
-  const platform: PlatformServices = { database, cache, registry, lifecycle, cacheOwnership };
+  const storage = new StorageService({
+    layout: lifecycle.storage,
+    control: database.control,
+    signer: new UrlSigner(config.encryptionKey),
+    urlTtlSeconds: config.storageUrlTtlSeconds,
+    publicUrl: config.publicUrl,
+    logger,
+  });
+  const features = new FeatureDirectory(database, { ttlMs: config.configCacheTtlMs });
+  const events = openInvalidationBus({
+    redisUrl: config.redisUrl,
+    deploymentId: database.deploymentId,
+    logger,
+  });
+  events.listen(forgetChanges(registry, features));
+  const platform: PlatformServices = {
+    database,
+    cache,
+    registry,
+    lifecycle,
+    cacheOwnership,
+    storage,
+    keyring: database.keyring,
+    features,
+    events,
+  };
   const metrics = createMetrics();
+  const rateLimits = config.rateLimits
+    ? createRateLimits({
+        redisUrl: config.redisUrl,
+        timeoutMs: config.rateLimitTimeoutMs,
+        deploymentId: database.deploymentId,
+        maxCost: config.queryMaxCost,
+        logger,
+      })
+    : null;
 
   const app = express();
   app.disable("x-powered-by");
@@ -163,6 +223,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       errorLogging,
       staffAuditPlugin,
       createQueryCostPlugin(config.queryMaxCost),
+      ...(rateLimits ? [rateLimits.plugin] : []),
     ],
     logger,
     // main.ts owns shutdown; Apollo's own signal handlers would race it.
@@ -171,6 +232,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await apollo.start();
 
   mountHealthRoutes(app, { database, cache, metrics, metricsToken: config.metricsToken });
+  mountStorageRoutes(app, { storage, registry, features, logger });
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
@@ -207,6 +269,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       stopped = true;
       await apollo.stop();
       if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+      await events.close();
+      rateLimits?.close();
       await cache.close();
       await database.close();
     },

@@ -3,6 +3,7 @@ import { applyMiddleware } from "graphql-middleware";
 import { buildSchema } from "type-graphql";
 import { ChallengeResolver, SubmissionResolver } from "../modules/challenges/challenge-resolver.js";
 import { DashboardResolver } from "../modules/dashboards/dashboard-resolver.js";
+import { FeatureResolver } from "../modules/features/feature-resolver.js";
 import { IdentityResolver } from "../modules/identity/identity-resolver.js";
 import {
   MembershipResolver,
@@ -11,6 +12,7 @@ import {
 } from "../modules/organizations/organization-resolver.js";
 import { PlatformResolver } from "../modules/platform/platform-resolver.js";
 import { TenantArchiveResolver } from "../modules/platform/tenant-archive-resolver.js";
+import { StorageResolver } from "../modules/storage/storage-resolver.js";
 import { TenantResolver } from "../modules/tenants/tenant-resolver.js";
 import { createPermissions } from "../rbac/index.js";
 
@@ -25,6 +27,8 @@ const RESOLVERS = [
   TenantResolver,
   PlatformResolver,
   TenantArchiveResolver,
+  StorageResolver,
+  FeatureResolver,
 ] as const;
 
 /** The schema as type-graphql declares it, without authorization. */

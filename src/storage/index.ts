@@ -4,3 +4,26 @@ export {
   StorageLayout,
   type StorageArea,
 } from "./storage-layout.js";
+export {
+  MAX_PATH_BYTES,
+  parseStoragePath,
+  parseStorageSegments,
+  type StoragePath,
+} from "./storage-path.js";
+export { UrlSigner, type LinkClaims } from "./url-signer.js";
+export { linkUrl, readLink, STORAGE_ROUTE, type RequestedLink } from "./storage-links.js";
+export {
+  StorageService,
+  type LinkVerdict,
+  type SignedLink,
+  type StorageServiceOptions,
+  type StorageTenant,
+  type StorageUsage,
+  type UploadRequest,
+} from "./storage-service.js";
+export type { AreaUsage, FileRecord } from "./file-ledger.js";
+export {
+  StoragePathConflictError,
+  UnsafeStoragePathError,
+  UploadSizeError,
+} from "./storage-errors.js";

@@ -75,6 +75,11 @@ export class TenantRegistry {
   invalidate(id: string): void {
     this.#entries.delete(id);
   }
+
+  /** Forgets every tenant (after invalidations may have been missed). */
+  invalidateAll(): void {
+    this.#entries.clear();
+  }
 }
 
 function toRecord(row: {

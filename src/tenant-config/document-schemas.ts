@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isPlainText } from "../modules/common/validate.js";
 import { KNOWN_MODULES, PLAN_NAMES } from "./plans.js";
 
 /**
@@ -25,7 +26,14 @@ function isTimeZone(value: string): boolean {
 }
 
 const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL" }).max(2_048);
-const text = (max: number) => z.string().trim().min(1).max(max);
+/** Text a person reads: trimmed, not empty, no control or bidi characters. */
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine(isPlainText, "must not contain control or bidirectional control characters");
 const wholeNumber = (min: number, max: number) => z.int().min(min).max(max);
 
 // ------------------------------------------------------------------ settings
@@ -69,7 +77,7 @@ export const brandingSchema = z.strictObject({
   backgroundColor: z.string().regex(HEX_COLOR, "must be a colour like #3b5bdb").optional(),
   logoUrl: httpsUrl.optional(),
   faviconUrl: httpsUrl.optional(),
-  supportEmail: z.email().max(254).optional(),
+  supportEmail: z.email({ error: "must be an email address" }).max(254).optional(),
   loginMessage: text(500).optional(),
   theme: z.enum(["light", "dark", "system"]).optional(),
 });
@@ -89,7 +97,7 @@ export const limitsSchema = z.strictObject({
 
 export const billingDetailsSchema = z.strictObject({
   companyName: text(200).optional(),
-  contactEmail: z.email().max(254).optional(),
+  contactEmail: z.email({ error: "must be an email address" }).max(254).optional(),
   taxId: text(64).optional(),
   paymentReference: text(200).optional(),
   address: z

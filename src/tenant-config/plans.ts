@@ -9,7 +9,11 @@
 export interface TenantLimits {
   /** Requests per minute for the whole tenant. */
   readonly requestsPerMinute: number;
-  /** Estimated query cost (objects resolved) per minute for the whole tenant. */
+  /**
+   * Estimated query cost (objects resolved, see src/server/query-cost.ts)
+   * per minute for the whole tenant. A dashboard query costs a few
+   * thousand; the budgets leave a user on the smallest plan about a hundred.
+   */
   readonly queryCostPerMinute: number;
   /** Requests per minute for one user (or one anonymous client address). */
   readonly userRequestsPerMinute: number;
@@ -39,9 +43,9 @@ export const PLANS: Readonly<Record<string, Plan>> = Object.freeze({
     modules: STARTER_MODULES,
     limits: {
       requestsPerMinute: 600,
-      queryCostPerMinute: 60_000,
+      queryCostPerMinute: 1_000_000,
       userRequestsPerMinute: 240,
-      userQueryCostPerMinute: 30_000,
+      userQueryCostPerMinute: 250_000,
       storageBytes: 100 * MiB,
       maxUploadBytes: 10 * MiB,
     },
@@ -51,9 +55,9 @@ export const PLANS: Readonly<Record<string, Plan>> = Object.freeze({
     modules: GROWTH_MODULES,
     limits: {
       requestsPerMinute: 3_000,
-      queryCostPerMinute: 300_000,
+      queryCostPerMinute: 5_000_000,
       userRequestsPerMinute: 600,
-      userQueryCostPerMinute: 100_000,
+      userQueryCostPerMinute: 1_000_000,
       storageBytes: 1024 * MiB,
       maxUploadBytes: 50 * MiB,
     },
@@ -63,9 +67,9 @@ export const PLANS: Readonly<Record<string, Plan>> = Object.freeze({
     modules: ENTERPRISE_MODULES,
     limits: {
       requestsPerMinute: 12_000,
-      queryCostPerMinute: 1_200_000,
+      queryCostPerMinute: 20_000_000,
       userRequestsPerMinute: 1_200,
-      userQueryCostPerMinute: 200_000,
+      userQueryCostPerMinute: 4_000_000,
       storageBytes: 10 * 1024 * MiB,
       maxUploadBytes: 200 * MiB,
     },

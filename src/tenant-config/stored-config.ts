@@ -1,3 +1,4 @@
+import type { Prisma } from "../generated/prisma/client.js";
 import { readStoredDocument, type TenantConfigDocuments } from "./document-schemas.js";
 import { DEFAULT_PLAN, PLANS } from "./plans.js";
 
@@ -10,6 +11,16 @@ export function defaultConfig(name: string, tier: string): TenantConfigDocuments
     branding: { displayName: name, primaryColor: "#3b5bdb" },
     limits: {},
     billing: { plan, status: "active" },
+  };
+}
+
+/** The documents as Prisma JSON columns. */
+export function configColumns(config: TenantConfigDocuments) {
+  return {
+    settings: config.settings as Prisma.InputJsonObject,
+    branding: config.branding as Prisma.InputJsonObject,
+    limits: config.limits as Prisma.InputJsonObject,
+    billing: config.billing as Prisma.InputJsonObject,
   };
 }
 

@@ -13,9 +13,18 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /** A date-time string at UTC, such as 2007-12-03T10:15:30Z, compliant with the `date-time` format outlined in section 5.6 of the RFC 3339 profile of the ISO 8601 standard for representation of dates and times using the Gregorian calendar.This scalar is serialized to a string in ISO 8601 format and parsed from a string in ISO 8601 format. */
+  DateTimeISO: { input: string; output: string; }
   /** The `JSON` scalar type represents JSON values as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf). */
   JSON: { input: unknown; output: unknown; }
 };
+
+/** One of the four documents of a tenant's configuration. */
+export type ConfigDocument =
+  | 'BILLING'
+  | 'BRANDING'
+  | 'LIMITS'
+  | 'SETTINGS';
 
 export type CreateChallengeInput = {
   title: Scalars['String']['input'];
@@ -36,11 +45,31 @@ export type CreateRoleInput = {
   permissions: Array<Scalars['String']['input']>;
 };
 
+export type CreateUploadUrlInput = {
+  area: StorageArea;
+  /** Media type the file is stored and served with; default application/octet-stream. */
+  contentType?: InputMaybe<Scalars['String']['input']>;
+  /** Relative path in the area, like reports/q1.csv: letters, digits, spaces and . _ - ( ) +, segments joined with /. */
+  path: Scalars['String']['input'];
+  /** Exact size of the file in bytes (a whole number; Float because Int stops at 2 GiB). The upload must send exactly this many. */
+  size: Scalars['Float']['input'];
+};
+
 export type CreateUserInput = {
   email: Scalars['String']['input'];
   name: Scalars['String']['input'];
   /** Role names; default ["member"]. */
   roles?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** Creates a flag or changes the fields given; omitted fields keep their value. */
+export type FeatureFlagInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  enabledByDefault?: InputMaybe<Scalars['Boolean']['input']>;
+  key: Scalars['String']['input'];
+  plans?: InputMaybe<Array<Scalars['String']['input']>>;
+  releaseChannels?: InputMaybe<Array<Scalars['String']['input']>>;
+  rolloutPercent?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** How far a tenant's data is kept apart: shared tables, its own schema, or its own database. */
@@ -64,6 +93,19 @@ export type ProvisionTenantInput = {
   /** Release channel for upgrades (`npm run migrate -- --channel`); default stable. */
   releaseChannel?: InputMaybe<Scalars['String']['input']>;
   tier?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A folder of the tenant's storage: user-uploads, ai-outputs or challenge-data. */
+export type StorageArea =
+  | 'AI_OUTPUTS'
+  | 'CHALLENGE_DATA'
+  | 'USER_UPLOADS';
+
+/** Fields left out keep their value. */
+export type UpdateDashboardInput = {
+  /** Modules from the tenant's plan. */
+  modules?: InputMaybe<Array<Scalars['String']['input']>>;
+  title?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Tenant admins edit name, settings and branding; limits and billing are for global admins. */

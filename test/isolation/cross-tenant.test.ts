@@ -27,12 +27,24 @@ const TENANT_TABLES = {
   Submission: "tenantId",
   AuditLog: "tenantId",
   PlatformAuditLog: "tenantId",
+  TenantConfigVersion: "tenantId",
+  TenantKey: "tenantId",
+  FeatureFlagOverride: "tenantId",
+  StoredFile: "tenantId",
 } as const;
 
 type Table = keyof typeof TENANT_TABLES;
 
 /** Tables of the control plane: they live in the control database, whatever the tier. */
-const CONTROL_TABLES = new Set<Table>(["Tenant", "TenantConfig", "PlatformAuditLog"]);
+const CONTROL_TABLES = new Set<Table>([
+  "Tenant",
+  "TenantConfig",
+  "PlatformAuditLog",
+  "TenantConfigVersion",
+  "TenantKey",
+  "FeatureFlagOverride",
+  "StoredFile",
+]);
 
 /** Tenant A and tenant B in every pairing of tiers, all in one gateway. */
 const PAIRS: { a: Isolation; b: Isolation; region?: string }[] = [
@@ -50,6 +62,7 @@ const B_ONLY = {
   grantedRole: "b_secret_role",
   spareRole: "b_only_role",
   organization: "B Only Org",
+  file: "b-only/secret.txt",
 } as const;
 
 type Data = Record<string, unknown>;
@@ -190,6 +203,72 @@ const QUERY_PROBES: Record<string, Probe> = {
 
   adminTenants: async ({ asAdmin }) => {
     expectRefused(await asAdmin("{ adminTenants { id name usage } }"), "FORBIDDEN");
+  },
+
+  files: async ({ a, asAdmin }) => {
+    const res = await asAdmin<{ files: { edges: { node: { path: string } }[] } }>(
+      "{ files(area: USER_UPLOADS, first: 100) { edges { node { path } } } }",
+    );
+
+    expectClean(res);
+    const stored = await read<{ path: string }>(
+      null,
+      `SELECT path FROM "StoredFile" WHERE "tenantId" = $1 AND area = 'user-uploads'`,
+      [a.tenantId],
+    );
+    const paths = res.body.data?.files.edges.map((edge) => edge.node.path) ?? [];
+    expect(sorted(paths)).toEqual(sorted(stored.map((row) => row.path)));
+    expect(paths).not.toContain(B_ONLY.file);
+  },
+
+  storageUsage: async ({ a, asAdmin }) => {
+    const res = await asAdmin<{ storageUsage: { bytes: number; files: number } }>(
+      "{ storageUsage { bytes files } }",
+    );
+
+    expectClean(res);
+    const [stored] = await read<{ bytes: string; files: number }>(
+      null,
+      `SELECT COALESCE(SUM(bytes), 0)::text AS bytes, COUNT(*)::int AS files
+         FROM "StoredFile" WHERE "tenantId" = $1`,
+      [a.tenantId],
+    );
+    expect(res.body.data?.storageUsage).toEqual({
+      bytes: Number(stored?.bytes),
+      files: stored?.files,
+    });
+  },
+
+  featureFlags: async ({ asAdmin }) => {
+    expectRefused(await asAdmin("{ featureFlags { key overrides { tenantId } } }"), "FORBIDDEN");
+  },
+
+  tenantConfig: async ({ a, asAdmin }) => {
+    const res = await asAdmin<{ tenantConfig: { version: number; branding: Data } }>(
+      "{ tenantConfig { version branding } }",
+    );
+
+    expectClean(res);
+    const [stored] = await read<{ version: number; branding: Data }>(
+      null,
+      `SELECT version, branding FROM "TenantConfig" WHERE "tenantId" = $1`,
+      [a.tenantId],
+    );
+    expect(res.body.data?.tenantConfig).toEqual(stored);
+  },
+
+  tenantConfigVersions: async ({ a, asAdmin }) => {
+    const res = await asAdmin<{ tenantConfigVersions: { version: number }[] }>(
+      "{ tenantConfigVersions(first: 100) { version } }",
+    );
+
+    expectClean(res);
+    const stored = await read<{ version: number }>(
+      null,
+      `SELECT version FROM "TenantConfigVersion" WHERE "tenantId" = $1 ORDER BY version DESC`,
+      [a.tenantId],
+    );
+    expect(res.body.data?.tenantConfigVersions).toEqual(stored);
   },
 };
 
@@ -341,6 +420,49 @@ const MUTATION_PROBES: Record<string, Probe> = {
     });
   },
 
+  updateDashboard: async ({ a, b, asAdmin }) => {
+    const mutation = `mutation ($id: ID!, $input: UpdateDashboardInput!) {
+      updateDashboard(id: $id, input: $input) { id title }
+    }`;
+    const foreign = await asAdmin(mutation, { id: b.dashboardId, input: { title: "Hijacked" } });
+
+    expectRefused(foreign, "NOT_FOUND");
+    const own = await asAdmin(mutation, { id: a.dashboardId, input: { title: "Renamed" } });
+    expectClean(own);
+    expect(own.body.data).toEqual({ updateDashboard: { id: a.dashboardId, title: "Renamed" } });
+  },
+
+  restoreTenantConfig: async ({ a, asAdmin }) => {
+    const res = await asAdmin<{ restoreTenantConfig: { version: number; branding: Data } }>(
+      "mutation { restoreTenantConfig(version: 1) { version branding } }",
+    );
+
+    expectClean(res);
+    const [first] = await read<{ branding: Data }>(
+      null,
+      `SELECT branding FROM "TenantConfigVersion" WHERE "tenantId" = $1 AND version = 1`,
+      [a.tenantId],
+    );
+    expect(res.body.data?.restoreTenantConfig.branding).toEqual(first?.branding);
+  },
+
+  setFeatureFlag: async ({ asAdmin }) => {
+    const res = await asAdmin(
+      'mutation { setFeatureFlag(input: { key: "dashboards", enabledByDefault: false }) { key } }',
+    );
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  setTenantFeature: async ({ b, asAdmin }) => {
+    const res = await asAdmin(
+      'mutation ($id: ID!) { setTenantFeature(tenantId: $id, key: "dashboards", enabled: false) { key } }',
+      { id: b.tenantId },
+    );
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
   provisionTenant: async ({ b, asAdmin }) => {
     const res = await asAdmin(
       `mutation ($input: ProvisionTenantInput!) { provisionTenant(input: $input) { tenant { id } } }`,
@@ -373,6 +495,38 @@ const MUTATION_PROBES: Record<string, Probe> = {
     );
 
     expectRefused(res, "FORBIDDEN");
+  },
+
+  createUploadUrl: async ({ a, asAdmin }) => {
+    const res = await asAdmin<{ createUploadUrl: { url: string } }>(
+      "mutation ($input: CreateUploadUrlInput!) { createUploadUrl(input: $input) { url } }",
+      { input: { area: "USER_UPLOADS", path: B_ONLY.file, size: 5 } },
+    );
+
+    expectClean(res);
+    // Signed for A's own prefix: the same path names a file of A, never B's.
+    const url = res.body.data?.createUploadUrl.url ?? "";
+    expect(url.startsWith(`/storage/${a.tenantId}/user-uploads/b-only/`)).toBe(true);
+  },
+
+  createDownloadUrl: async ({ asAdmin }) => {
+    const mutation =
+      "mutation ($path: String!) { createDownloadUrl(area: USER_UPLOADS, path: $path) { url } }";
+    const foreign = await asAdmin(mutation, { path: B_ONLY.file });
+    const missing = await asAdmin(mutation, { path: "never/stored.txt" });
+
+    expectRefused(foreign, "NOT_FOUND");
+    expect(foreign.body.errors?.[0]?.message).toBe(missing.body.errors?.[0]?.message);
+  },
+
+  deleteFile: async ({ asAdmin }) => {
+    const res = await asAdmin(
+      "mutation ($path: String!) { deleteFile(area: USER_UPLOADS, path: $path) }",
+      { path: B_ONLY.file },
+    );
+
+    expectClean(res);
+    expect(res.body.data).toEqual({ deleteFile: false });
   },
 
   deprovisionTenant: async ({ b, asAdmin }) => {
@@ -461,6 +615,17 @@ describe.each(PAIRS)("tenant A ($a) naming tenant B's ($b) records", (pair) => {
       await tx.organization.create({
         data: { tenantId: b.tenantId, id: newId(), name: B_ONLY.organization },
       });
+    });
+    // A ledger row is enough for what GraphQL answers; no bytes are read.
+    await database.control.storedFile.create({
+      data: {
+        tenantId: b.tenantId,
+        area: "user-uploads",
+        path: B_ONLY.file,
+        bytes: 5n,
+        contentType: "text/plain",
+        sha256: "0".repeat(64),
+      },
     });
     before = await snapshotOf(read, b.tenantId);
 

@@ -143,10 +143,12 @@ describe("exporting a tenant and importing it elsewhere", () => {
 
   beforeAll(async () => {
     // B and C cache in memory: a shared Redis would answer B with A's entries.
+    // Rate limits off: reading whole tenants back spends a user's query-cost budget.
+    const env = { RATE_LIMITS: "false" };
     [a, b, c] = await Promise.all([
-      startTestGateway("archive-a"),
-      startTestGateway("archive-b", { redis: false }),
-      startTestGateway("archive-c", { redis: false }),
+      startTestGateway("archive-a", { env }),
+      startTestGateway("archive-b", { redis: false, env }),
+      startTestGateway("archive-c", { redis: false, env }),
     ]);
     tenantId = uniqueTenantId("arc");
     fixture = await seedTenantFixture(a.gateway.lifecycle, tenantId);

@@ -107,10 +107,8 @@ function provision(gw: TestGateway, id: string, isolation: Isolation, releaseCha
   );
 }
 
-function upgrade(gw: TestGateway, options: Parameters<typeof upgradeTenants>[2] = {}) {
-  const { database, secretBox } = gw.gateway.lifecycle;
-
-  return upgradeTenants(database, secretBox, { migrationsDir, ...options });
+function upgrade(gw: TestGateway, options: Parameters<typeof upgradeTenants>[1] = {}) {
+  return upgradeTenants(gw.gateway.database, { migrationsDir, ...options });
 }
 
 describe("upgrading tenants of every tier", () => {

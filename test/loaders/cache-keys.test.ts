@@ -109,8 +109,11 @@ describe("the entity cache on Redis", () => {
 
   beforeAll(async () => {
     // A generous cache timeout: under a busy test run, a Redis call past the
-    // default 100 ms would count as a miss and leave a key unwritten.
-    gw = await startTestGateway("cache-keys", { env: { CACHE_TIMEOUT_MS: "5000" } });
+    // default 100 ms would count as a miss and leave a key unwritten. Rate
+    // limits off: their counters live under the tenant's prefix too.
+    gw = await startTestGateway("cache-keys", {
+      env: { CACHE_TIMEOUT_MS: "5000", RATE_LIMITS: "false" },
+    });
     a = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("keys-a"));
     b = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("keys-b"));
     for (const [name, fixture] of [

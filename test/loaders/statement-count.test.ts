@@ -24,8 +24,14 @@ class CountingGateway {
 
   async start(label: string, loaderMode: LoaderMode): Promise<void> {
     // A generous cache timeout: a Redis call past the default 100 ms on a busy
-    // machine would fall back to the database and change the count.
-    this.gw = await startTestGateway(label, { loaderMode, env: { CACHE_TIMEOUT_MS: "5000" } });
+    // machine would fall back to the database and change the count. Rate
+    // limits off: these dashboards would spend a user's query-cost budget.
+    // Feature flags are one process-wide snapshot, not per request: kept
+    // for the whole file, so no count includes reading them again.
+    this.gw = await startTestGateway(label, {
+      loaderMode,
+      env: { CACHE_TIMEOUT_MS: "5000", RATE_LIMITS: "false", CONFIG_CACHE_TTL_MS: "3600000" },
+    });
     this.small = await seedTenantFixture(
       this.gw.gateway.lifecycle,
       uniqueTenantId("stmt-s"),
@@ -42,6 +48,12 @@ class CountingGateway {
         await this.gw.tokenFor(tenant.tenantId, tenant.users.member),
       );
     }
+    // Loads the flags snapshot before anything is counted.
+    const warm = await this.gw.request("{ tenant { features } }", {
+      tenant: this.small.tenantId,
+      token: this.#tokens.get(this.small.tenantId),
+    });
+    expect(warm.body.errors).toBeUndefined();
   }
 
   /** Statements one CHALLENGES_QUERY costs; with `cold`, the tenant's keys go first. */

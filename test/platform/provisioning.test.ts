@@ -4,7 +4,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCache } from "../../src/cache/index.js";
-import { createSecretBox } from "../../src/crypto/index.js";
+import { createMasterKeys } from "../../src/crypto/index.js";
 import type { LifecycleServices } from "../../src/lifecycle/lifecycle-services.js";
 import { StorageLayout } from "../../src/storage/index.js";
 import { openDatabase, type Database } from "../../src/data/index.js";
@@ -213,7 +213,7 @@ describe("concurrent provisioning of a new tenant", () => {
       url: gw.databaseUrl,
       dataDir: "",
       poolMax: 8,
-      secretBox: createSecretBox(Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64")),
+      masterKeys: createMasterKeys(Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64")),
       logger: silent,
     });
     try {
@@ -251,7 +251,7 @@ describe("concurrent provisioning on the embedded PGlite", () => {
       url: undefined,
       dataDir: "memory://",
       poolMax: 4,
-      secretBox: createSecretBox(Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64")),
+      masterKeys: createMasterKeys(Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64")),
       logger: silent,
     });
     lifecycle = {
@@ -262,7 +262,6 @@ describe("concurrent provisioning on the embedded PGlite", () => {
         ttlSeconds: 60,
         logger: silent,
       }),
-      secretBox: createSecretBox(Buffer.from(DEVELOPMENT_ENCRYPTION_KEY, "base64")),
       storage: new StorageLayout(await mkdtemp(join(tmpdir(), "ogc-storage-"))),
       region: "local",
       exportDir: tmpdir(),

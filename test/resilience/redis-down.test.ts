@@ -86,7 +86,12 @@ describe("the gateway when its Redis dies and comes back", () => {
 
   beforeAll(async () => {
     redisServer = await startPrivateRedis();
-    gw = await startTestGateway("redis-down", { redisUrl: redisServer.url });
+    // Rate limits off: polling the dashboard spends a user's query-cost budget,
+    // and their counters would land among the tenant's keys in this Redis.
+    gw = await startTestGateway("redis-down", {
+      redisUrl: redisServer.url,
+      env: { RATE_LIMITS: "false" },
+    });
     tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("down"));
     token = await gw.tokenFor(tenant.tenantId, tenant.users.member);
   });

@@ -292,6 +292,9 @@ describe("the typed operations against a real gateway", () => {
 
     it("refuses limits from a tenant admin with FORBIDDEN and saves nothing", async () => {
       const before = await readTenant();
+      const versionBefore = await gw.gateway.database.control.tenantConfig.findUnique({
+        where: { tenantId: acme.tenantId },
+      });
       const input = { branding: { displayName: "Sneaky" }, limits: { requestsPerMinute: 1e6 } };
       const response = await execute(gw, UpdateTenantConfigDocument, {
         ...asAdmin,
@@ -303,7 +306,8 @@ describe("the typed operations against a real gateway", () => {
       const stored = await gw.gateway.database.control.tenantConfig.findUnique({
         where: { tenantId: acme.tenantId },
       });
-      expect(stored?.limits).toEqual({ requestsPerMinute: 600 });
+      expect(stored?.limits).toEqual({});
+      expect(stored?.version).toBe(versionBefore?.version);
     });
 
     it.each([

@@ -16,8 +16,9 @@ describe("the query depth limit", () => {
 
   beforeAll(async () => {
     gw = await startTestGateway("depth", {
-      // Only depth is under test here; the cost limit has its own file.
-      env: { QUERY_MAX_DEPTH: "8", QUERY_MAX_COST: "100000000" },
+      // Only depth is under test here; the cost limit and the tenants'
+      // per-minute cost budgets (rate limits) have files of their own.
+      env: { QUERY_MAX_DEPTH: "8", QUERY_MAX_COST: "100000000", RATE_LIMITS: "false" },
     });
     tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("depth"));
     token = await gw.tokenFor(tenant.tenantId, tenant.users.orgOwner);

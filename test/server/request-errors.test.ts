@@ -38,7 +38,11 @@ describe("requests a client got wrong", () => {
 
   it("refuses JSON config holding a NUL or a broken surrogate, and keeps the old one", async () => {
     const update = "mutation($b: JSON) { updateTenantConfig(input: { branding: $b }) { id } }";
-    for (const bad of [{ a: "x\u0000y" }, { a: "\ud800" }, { ["k\u0000"]: 1 }]) {
+    for (const bad of [
+      { displayName: "x\u0000y" },
+      { displayName: "\ud800" },
+      { ["k\u0000"]: 1 },
+    ]) {
       const res = await gw.request(update, {
         tenant: tenant.tenantId,
         token: admin,
@@ -50,7 +54,7 @@ describe("requests a client got wrong", () => {
     const literal = await gw.request(update, {
       tenant: tenant.tenantId,
       token: admin,
-      variables: { b: { note: "a backslash then u0000: \\u0000", emoji: "😀" } },
+      variables: { b: { loginMessage: "a backslash then u0000: \\u0000", displayName: "😀" } },
     });
     expect(codesOf(literal)).toEqual([]);
     const read = await gw.request<{ tenant: { branding: Record<string, string> } }>(
@@ -58,8 +62,8 @@ describe("requests a client got wrong", () => {
       { tenant: tenant.tenantId, token: admin },
     );
     expect(read.body.data?.tenant.branding).toEqual({
-      note: "a backslash then u0000: \\u0000",
-      emoji: "😀",
+      loginMessage: "a backslash then u0000: \\u0000",
+      displayName: "😀",
     });
   });
 

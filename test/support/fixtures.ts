@@ -31,6 +31,8 @@ export interface FixtureOptions {
   isolation?: Isolation;
   /** Region for DATABASE tenants (picks the server). */
   region?: string;
+  /** Release channel (default stable). */
+  releaseChannel?: string;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function seedTenantFixture(
       name: `Tenant ${tenantId}`,
       isolation: options.isolation ?? Isolation.SHARED,
       region: options.region,
+      releaseChannel: options.releaseChannel,
       adminEmail: `admin@${tenantId}.test`,
     },
     "test:fixture",

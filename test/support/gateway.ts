@@ -20,6 +20,8 @@ export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-keys";
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
+  /** The HTTP headers (absent where a test builds a response of its own). */
+  headers?: Headers;
   body: {
     data?: T | null;
     errors?: {
@@ -64,6 +66,8 @@ export interface TestGatewayOptions {
   env?: Record<string, string>;
   /** Migrations for new tenant locations (to make one fail). */
   migrationsDir?: string;
+  /** How long tenant records are reused (ms, default 0: read on every request). */
+  registryTtlMs?: number;
   /** Database servers besides `primary` (local) and `second` (eu). */
   extraServers?: { id: string; region: string; url: string }[];
 }
@@ -107,7 +111,7 @@ export async function startTestGateway(
     config,
     logger,
     loaderMode: options.loaderMode,
-    registryTtlMs: 0,
+    registryTtlMs: options.registryTtlMs ?? 0,
     migrationsDir: options.migrationsDir,
   });
   const url = await gateway.listen(0);
@@ -129,6 +133,7 @@ export async function startTestGateway(
       });
       return {
         status: response.status,
+        headers: response.headers,
         body: (await response.json()) as GraphQLResponse<T>["body"],
       };
     },

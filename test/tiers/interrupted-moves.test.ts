@@ -52,12 +52,7 @@ describe("moves interrupted by a crash", () => {
     const token = await gw.tokenFor(tenant.tenantId, tenant.users.admin);
     const before = await answer(tenant.tenantId, token);
     const planned = planLocation(tenant.tenantId, Isolation.DATABASE, "second");
-    await createLocation(
-      gw.gateway.database,
-      gw.gateway.lifecycle.secretBox,
-      tenant.tenantId,
-      planned,
-    );
+    await createLocation(gw.gateway.database, tenant.tenantId, planned);
     await control.query(`UPDATE "Tenant" SET "movingTo" = $2 WHERE id = $1`, [
       tenant.tenantId,
       `database:second/${planned.isolation === "DATABASE" ? planned.database : ""}`,
@@ -134,7 +129,7 @@ describe("moves interrupted by a crash", () => {
     // As a crash after the switch leaves it: the tenant lives in the shared
     // tables, and its old database copy, fenced, is still on the server.
     const old = planLocation(moved.tenantId, Isolation.DATABASE, "second");
-    await createLocation(gw.gateway.database, gw.gateway.lifecycle.secretBox, moved.tenantId, old);
+    await createLocation(gw.gateway.database, moved.tenantId, old);
     const url = new URL(TEST_SECOND_DATABASE_URL);
     url.pathname = `/ogc_tenant_${moved.tenantId.replaceAll("-", "_")}`;
     const copy = new pg.Client({ connectionString: url.toString() });

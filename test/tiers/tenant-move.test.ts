@@ -1,7 +1,7 @@
 import { createClient } from "@keyv/redis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSecretBox } from "../../src/crypto/index.js";
+import { createMasterKeys } from "../../src/crypto/index.js";
 import { openDatabase, type Database } from "../../src/data/index.js";
 import { digestTable, type TableDigest } from "../../src/data/placement/table-copy.js";
 import { schemaOf, type TenantLocation } from "../../src/data/placement/tenant-location.js";
@@ -201,7 +201,7 @@ describe("writes while a tenant is being moved", () => {
       url: gw.databaseUrl,
       dataDir: "",
       poolMax: 4,
-      secretBox: createSecretBox(Buffer.alloc(32, 1)),
+      masterKeys: createMasterKeys(Buffer.alloc(32, 1)),
       logger: createLogger({ level: "silent" }),
       placementTtlMs,
     });

@@ -1,4 +1,4 @@
-import type { SecretBox } from "../../crypto/index.js";
+import { DATABASE_SECRET_FIELD, type TenantKeyring } from "../../crypto/index.js";
 import type { PrismaClient } from "../../generated/prisma/client.js";
 import { Isolation } from "../../generated/prisma/enums.js";
 import { SHARED_LOCATION, type TenantLocation } from "./tenant-location.js";
@@ -23,11 +23,15 @@ const PLACEMENT_COLUMNS = {
   databaseSecret: true,
 } as const;
 
-/** The associated data a tenant's sealed connection string is bound to. */
-export const databaseSecretContext = (tenantId: string) => `tenant:${tenantId}:databaseSecret`;
-
-/** Turns a registry row into a location, opening the sealed connection string. */
-export function locationOf(row: PlacementRow, box: SecretBox): TenantLocation {
+/**
+ * Turns a registry row into a location, opening the sealed connection
+ * string with the tenant's data key (or, until the key rotation converts
+ * it, with the master key that sealed it in the old format).
+ */
+export async function locationOf(
+  row: PlacementRow,
+  keyring: TenantKeyring,
+): Promise<TenantLocation> {
   switch (row.isolation) {
     case Isolation.SHARED:
       return SHARED_LOCATION;
@@ -42,7 +46,7 @@ export function locationOf(row: PlacementRow, box: SecretBox): TenantLocation {
         isolation: Isolation.DATABASE,
         server: row.databaseServer,
         database: row.databaseName,
-        url: box.open(row.databaseSecret, databaseSecretContext(row.id)),
+        url: await keyring.open(row.id, DATABASE_SECRET_FIELD, row.databaseSecret),
       };
     default: {
       const unknown: never = row.isolation;
@@ -60,16 +64,16 @@ export function locationOf(row: PlacementRow, box: SecretBox): TenantLocation {
  */
 export class PlacementDirectory {
   readonly #control: PrismaClient;
-  readonly #box: SecretBox;
+  readonly #keyring: TenantKeyring;
   readonly #ttlMs: number;
   readonly #entries = new Map<
     string,
     { location: TenantLocation; moving: boolean; expires: number }
   >();
 
-  constructor(control: PrismaClient, box: SecretBox, ttlMs = 5_000) {
+  constructor(control: PrismaClient, keyring: TenantKeyring, ttlMs = 5_000) {
     this.#control = control;
-    this.#box = box;
+    this.#keyring = keyring;
     this.#ttlMs = ttlMs;
   }
 
@@ -98,7 +102,7 @@ export class PlacementDirectory {
       where: { id: tenantId },
       select: PLACEMENT_COLUMNS,
     });
-    const location = row ? locationOf(row, this.#box) : SHARED_LOCATION;
+    const location = row ? await locationOf(row, this.#keyring) : SHARED_LOCATION;
     // Bounded like the tenant registry: made-up ids cannot grow it forever.
     if (this.#entries.size > 10_000) this.#entries.clear();
     this.#entries.set(tenantId, {

@@ -24,6 +24,14 @@ const LONE_SURROGATE = /\p{Cs}/u;
  */
 const INVISIBLE = /[\s\p{Z}\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}\u2800]/gu;
 
+/**
+ * True when `text` holds nothing a name or title has no use for: no control
+ * or bidirectional control characters, no broken surrogates.
+ */
+export function isPlainText(text: string): boolean {
+  return !LONE_SURROGATE.test(text) && !CONTROL.test(text) && !BIDI_CONTROL.test(text);
+}
+
 /** Refuses characters no name, title or address has any use for. */
 function refuseHiddenCharacters(field: string, text: string): void {
   if (LONE_SURROGATE.test(text)) throw badInput(field, `${field} must be well-formed text.`);

@@ -3,7 +3,12 @@ import { requireScope, type GatewayContext } from "../../context/gateway-context
 import { UserType } from "../identity/identity-types.js";
 import { loadUserOrFail } from "../identity/identity-resolver.js";
 import * as dashboards from "./dashboard-service.js";
-import { CreateDashboardInput, DashboardType, type DashboardRecord } from "./dashboard-types.js";
+import {
+  CreateDashboardInput,
+  DashboardType,
+  UpdateDashboardInput,
+  type DashboardRecord,
+} from "./dashboard-types.js";
 
 @Resolver(() => DashboardType)
 export class DashboardResolver {
@@ -27,6 +32,15 @@ export class DashboardResolver {
     @Arg("input", () => CreateDashboardInput) input: CreateDashboardInput,
   ) {
     return dashboards.createDashboard(requireScope(ctx), ctx, input);
+  }
+
+  @Mutation(() => DashboardType)
+  async updateDashboard(
+    @Ctx() ctx: GatewayContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => UpdateDashboardInput) input: UpdateDashboardInput,
+  ) {
+    return dashboards.updateDashboard(requireScope(ctx), ctx, id, input);
   }
 
   @FieldResolver(() => UserType)

@@ -27,3 +27,12 @@ export class CreateDashboardInput {
   @Field(() => [String], { nullable: true, description: "Modules from the tenant's plan." })
   modules?: string[] | null;
 }
+
+@InputType("UpdateDashboardInput", { description: "Fields left out keep their value." })
+export class UpdateDashboardInput {
+  @Field(() => String, { nullable: true })
+  title?: string | null;
+
+  @Field(() => [String], { nullable: true, description: "Modules from the tenant's plan." })
+  modules?: string[] | null;
+}

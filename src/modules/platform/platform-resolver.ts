@@ -34,7 +34,7 @@ export class PlatformResolver {
     const outcome = await auditFailures(ctx, "tenant.provision", { tenantId: input.id }, () =>
       provisionTenant(ctx.platform.lifecycle, input, actorOf(ctx.principal) ?? "unknown"),
     );
-    ctx.platform.registry.invalidate(outcome.tenantId);
+    await ctx.platform.events.publish({ kind: "tenant", tenantId: outcome.tenantId });
     const tenant = await reloadTenant(ctx, outcome.tenantId);
 
     // The console usually calls this with no tenant named, so the new
@@ -48,7 +48,10 @@ export class PlatformResolver {
       },
     };
 
-    return { tenant: toTenantView(tenant), adminUser };
+    return {
+      tenant: toTenantView(tenant, await ctx.platform.features.enabledFor(tenant)),
+      adminUser,
+    };
   }
 
   @Mutation(() => TenantSummaryType, { description: "Global admin only." })
@@ -77,7 +80,7 @@ export class PlatformResolver {
         actorOf(ctx.principal) ?? "unknown",
       ),
     );
-    ctx.platform.registry.invalidate(id);
+    await ctx.platform.events.publish({ kind: "tenant", tenantId: id });
     const tenant = await tenantSummary(ctx, id);
 
     return {
@@ -106,7 +109,7 @@ export class PlatformResolver {
         force: force ?? false,
       }),
     );
-    ctx.platform.registry.invalidate(id);
+    await ctx.platform.events.publish({ kind: "tenant", tenantId: id });
 
     return true;
   }

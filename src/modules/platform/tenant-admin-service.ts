@@ -37,6 +37,16 @@ async function usageOf(ctx: GatewayContext, tenantId: string) {
   return { users, organizations, dashboards, challenges, submissions };
 }
 
+/** The tenant's stored bytes and files, in all and per area, with its quota. */
+async function storageSummary(ctx: GatewayContext, tenant: TenantRecord) {
+  const { areas, ...totals } = await ctx.platform.storage.usage(tenant);
+
+  return {
+    ...totals,
+    areas: Object.fromEntries(areas.map(({ area, ...counts }) => [area, counts])),
+  };
+}
+
 async function summarize(ctx: GatewayContext, tenant: TenantRecord): Promise<TenantSummaryType> {
   let usage: Record<string, unknown> | null = null;
   let reachable = true;
@@ -46,6 +56,8 @@ async function summarize(ctx: GatewayContext, tenant: TenantRecord): Promise<Ten
     reachable = false;
     ctx.logger.warn({ err, tenant: tenant.id }, "tenant data unreachable for summary");
   }
+  // Files are counted in the control plane: known even when the tenant's data is not.
+  const storage = await storageSummary(ctx, tenant);
 
   return {
     id: tenant.id,
@@ -60,7 +72,7 @@ async function summarize(ctx: GatewayContext, tenant: TenantRecord): Promise<Ten
     schemaVersion: tenant.schemaVersion,
     movingTo: tenant.movingTo,
     storageBucket: tenant.storageBucket,
-    usage,
+    usage: { ...usage, storage },
     billing: { ...tenant.config.billing },
   };
 }
@@ -105,7 +117,7 @@ export async function setTenantStatus(
     action: status === TenantStatus.SUSPENDED ? "tenant.suspend" : "tenant.resume",
     tenantId: id,
   });
-  ctx.platform.registry.invalidate(id);
+  await ctx.platform.events.publish({ kind: "tenant", tenantId: id });
   const tenant = await ctx.platform.registry.get(id);
   if (!tenant) throw new GatewayError("TENANT_NOT_FOUND", `There is no tenant "${id}".`);
 

@@ -1,105 +1,221 @@
 import { actorOf, recordPlatformAudit } from "../../audit/index.js";
 import type { GatewayContext, TenantScope } from "../../context/gateway-context.js";
-import { badInput, forbidden } from "../../errors/index.js";
-import type { Prisma } from "../../generated/prisma/client.js";
+import { badInput, forbidden, GatewayError } from "../../errors/index.js";
+import {
+  openParts,
+  readVersion,
+  writeConfig,
+  type ConfigEdit,
+} from "../../tenant-config/config-store.js";
+import {
+  billingDetailsSchema,
+  billingSchema,
+  brandingSchema,
+  limitsSchema,
+  secretsSchema,
+  settingsSchema,
+  type DocumentName,
+  type TenantBillingDetails,
+  type TenantSecrets,
+} from "../../tenant-config/document-schemas.js";
 import type { TenantRecord } from "../../tenancy/tenant-registry.js";
+import { parseInput } from "../common/parse-input.js";
 import { requireText } from "../common/validate.js";
+import { requireDocument } from "./json-document.js";
 import type { UpdateTenantConfigInput } from "./tenant-types.js";
 
-/** Largest JSON document a tenant may store, in bytes. */
-const MAX_DOCUMENT_BYTES = 16_384;
+/** Documents a tenant admin edits; the rest (limits, billing) are for platform staff. */
+const TENANT_EDITABLE: readonly DocumentName[] = ["settings", "branding"];
+const ALL_DOCUMENTS: readonly DocumentName[] = ["settings", "branding", "limits", "billing"];
 
-/** Deepest nesting of objects and arrays a document may have; the document itself is 1. */
-const MAX_DOCUMENT_DEPTH = 16;
-
-/**
- * True when objects and arrays in `value` nest deeper than `limit`. Walks
- * with a stack of its own, never recursion: a request body may nest
- * documents thousands deep, past what the call stack (and JSON.stringify)
- * can hold. Stops at the first container past the limit.
- */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const pending: { node: unknown; depth: number }[] = [{ node: value, depth: 1 }];
-  for (let item = pending.pop(); item; item = pending.pop()) {
-    const { node, depth } = item;
-    if (node === null || typeof node !== "object") continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(node)) pending.push({ node: child, depth: depth + 1 });
-  }
-
-  return false;
+/** The documents the caller may change in this tenant. */
+export function editableDocuments(ctx: GatewayContext): readonly DocumentName[] {
+  return ctx.access.isGlobalAdmin ? ALL_DOCUMENTS : TENANT_EDITABLE;
 }
 
-function requireDocument(field: string, value: unknown): Prisma.InputJsonObject {
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
-    throw badInput(field, `${field} must be a JSON object.`);
+/** Splits a field off a document given as JSON: `{secrets, ...rest}`. */
+function splitOff(document: Record<string, unknown>, key: string) {
+  const { [key]: part, ...rest } = document;
+
+  return { part, rest };
+}
+
+/** Secrets after a change: a name set to null is removed, others are set. */
+function applySecrets(
+  current: TenantSecrets,
+  change: Record<string, string | null>,
+): TenantSecrets {
+  const next: Record<string, string> = { ...current };
+  for (const [name, value] of Object.entries(change)) {
+    if (value === null) delete next[name];
+    else next[name] = value;
   }
-  // Depth first: only a document of bounded depth is safe to stringify.
-  if (nestsDeeperThan(value, MAX_DOCUMENT_DEPTH)) {
-    throw badInput(
-      field,
-      `${field} may nest objects and arrays at most ${MAX_DOCUMENT_DEPTH} levels deep.`,
+  if (Object.keys(next).length > 32) {
+    throw badInput("settings.secrets", "settings.secrets may hold at most 32 secrets.");
+  }
+
+  return next;
+}
+
+/** The checked contents of an update, before anything is read or written. */
+interface CheckedUpdate {
+  name?: string;
+  settings?: ReturnType<typeof settingsSchema.parse>;
+  secrets?: Record<string, string | null>;
+  branding?: ReturnType<typeof brandingSchema.parse>;
+  limits?: ReturnType<typeof limitsSchema.parse>;
+  billing?: ReturnType<typeof billingSchema.parse>;
+  /** undefined: keep; null: remove. */
+  billingDetails?: TenantBillingDetails | null;
+}
+
+/**
+ * Checks every field of `input` against its schema, so a bad field saves
+ * nothing. `settings.secrets` and `billing.details` are taken apart here:
+ * they are stored sealed, and leaving them out keeps what is stored.
+ */
+function checkUpdate(input: UpdateTenantConfigInput): CheckedUpdate {
+  const checked: CheckedUpdate = {};
+  if (input.name != null) checked.name = requireText("name", input.name, 120);
+  if (input.settings != null) {
+    const { part, rest } = splitOff(requireDocument("settings", input.settings), "secrets");
+    checked.settings = parseInput("settings", settingsSchema, rest);
+    if (part !== undefined) checked.secrets = parseInput("settings.secrets", secretsSchema, part);
+  }
+  if (input.branding != null) {
+    checked.branding = parseInput(
+      "branding",
+      brandingSchema,
+      requireDocument("branding", input.branding),
     );
   }
-  const text = JSON.stringify(value);
-  if (Buffer.byteLength(text) > MAX_DOCUMENT_BYTES) {
-    throw badInput(field, `${field} must be at most ${MAX_DOCUMENT_BYTES} bytes of JSON.`);
+  if (input.limits != null) {
+    checked.limits = parseInput("limits", limitsSchema, requireDocument("limits", input.limits));
   }
-  if (hasUnstorableEscape(text)) {
-    throw badInput(field, `${field} holds a NUL character or a broken Unicode surrogate.`);
+  if (input.billing != null) {
+    const { part, rest } = splitOff(requireDocument("billing", input.billing), "details");
+    checked.billing = parseInput("billing", billingSchema, rest);
+    if (part !== undefined) {
+      checked.billingDetails =
+        part === null ? null : parseInput("billing.details", billingDetailsSchema, part);
+    }
   }
 
-  return value as Prisma.InputJsonObject;
+  return checked;
+}
+
+function documentsIn(input: UpdateTenantConfigInput): string[] {
+  return (["name", ...ALL_DOCUMENTS] as const).filter((key) => input[key] != null);
 }
 
 /**
- * True when `text` (JSON) escapes a NUL or a surrogate that has no partner:
- * PostgreSQL's jsonb refuses both. The escape must follow an odd run of
- * backslashes, or it is a user's literal backslash followed by "u0000".
- */
-function hasUnstorableEscape(text: string): boolean {
-  if (/(?<!\\)(?:\\\\)*\\u0000/.test(text)) return true;
-  // Paired surrogates are written as characters, not escapes, by
-  // JSON.stringify; an escaped one is therefore always unpaired.
-  return /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i.test(text);
-}
-
-/**
- * Replaces the documents named in `input`. The whole update is checked
- * before anything is written, so a bad field saves nothing.
+ * Replaces the documents named in `input` and records the result as a new
+ * version. Tenant admins change name, settings and branding; limits and
+ * billing are for platform staff. Every process forgets the old
+ * configuration at once.
  */
 export async function updateTenantConfig(
   ctx: GatewayContext,
   scope: TenantScope,
   input: UpdateTenantConfigInput,
 ): Promise<void> {
-  if ((input.limits || input.billing) && !ctx.access.isGlobalAdmin) {
+  if ((input.limits != null || input.billing != null) && !ctx.access.isGlobalAdmin) {
     throw forbidden("Only platform administrators change limits and billing.");
   }
+  const update = checkUpdate(input);
 
-  const name = input.name == null ? undefined : requireText("name", input.name, 120);
-  const given = input.settings == null ? undefined : requireDocument("settings", input.settings);
-  const settings = given;
-  const branding = input.branding == null ? undefined : requireDocument("branding", input.branding);
-  const limits = input.limits == null ? undefined : requireDocument("limits", input.limits);
-  const billing = input.billing == null ? undefined : requireDocument("billing", input.billing);
-
-  const control = ctx.platform.database.control;
   const tenantId = scope.tenant.id;
-  await control.$transaction([
-    ...(name ? [control.tenant.update({ where: { id: tenantId }, data: { name } })] : []),
-    control.tenantConfig.update({
-      where: { tenantId },
-      data: { settings, branding, limits, billing },
-    }),
-  ]);
+  const actorId = actorOf(ctx.principal) ?? "unknown";
+  const control = ctx.platform.database.control;
+  if (update.name)
+    await control.tenant.update({ where: { id: tenantId }, data: { name: update.name } });
+  const changesDocuments = documentsIn(input).some((key) => key !== "name");
+  const edit: ConfigEdit = ({ documents, parts }) => ({
+    documents: {
+      settings: update.settings ?? documents.settings,
+      branding: update.branding ?? documents.branding,
+      limits: update.limits ?? documents.limits,
+      billing: update.billing ?? documents.billing,
+    },
+    parts: {
+      secrets: update.secrets ? applySecrets(parts.secrets, update.secrets) : parts.secrets,
+      billingDetails:
+        update.billingDetails === undefined ? parts.billingDetails : update.billingDetails,
+    },
+  });
+  const version = changesDocuments
+    ? await writeConfig(configStore(ctx), tenantId, edit, { actorId, action: "update" })
+    : undefined;
+
   await recordPlatformAudit(control, {
-    actorId: actorOf(ctx.principal),
+    actorId,
     action: "tenant.config.update",
     tenantId,
-    detail: { documents: Object.keys(input).filter((k) => input[k as keyof typeof input] != null) },
+    detail: { documents: documentsIn(input), ...(version && { version }) },
   });
-  ctx.platform.registry.invalidate(tenantId);
+  await ctx.platform.events.publish({ kind: "tenant", tenantId });
+}
+
+/**
+ * Brings back the documents of an earlier version, as a new version (the
+ * history only grows). A tenant admin restores settings and branding; the
+ * limits and billing of a restore by a tenant admin stay as they are.
+ */
+export async function restoreTenantConfig(
+  ctx: GatewayContext,
+  scope: TenantScope,
+  version: number,
+  requested: readonly DocumentName[] | null,
+): Promise<number> {
+  const editable = editableDocuments(ctx);
+  const chosen = requested ?? editable;
+  const refused = chosen.filter((name) => !editable.includes(name));
+  if (refused.length > 0) {
+    throw forbidden(`Only platform administrators restore ${refused.join(" and ")}.`);
+  }
+  if (chosen.length === 0) throw badInput("documents", "Name at least one document to restore.");
+
+  const tenantId = scope.tenant.id;
+  const control = ctx.platform.database.control;
+  const past = await readVersion(control, tenantId, version);
+  if (!past) {
+    throw new GatewayError("NOT_FOUND", `The configuration has no version ${version}.`);
+  }
+  const store = configStore(ctx);
+  const pastParts = await openParts(store.sealer, tenantId, past.sealed);
+  const takes = (name: DocumentName) => chosen.includes(name);
+  const actorId = actorOf(ctx.principal) ?? "unknown";
+  const restored = await writeConfig(
+    store,
+    tenantId,
+    ({ documents, parts }) => ({
+      documents: {
+        settings: takes("settings") ? past.documents.settings : documents.settings,
+        branding: takes("branding") ? past.documents.branding : documents.branding,
+        limits: takes("limits") ? past.documents.limits : documents.limits,
+        billing: takes("billing") ? past.documents.billing : documents.billing,
+      },
+      parts: {
+        secrets: takes("settings") ? pastParts.secrets : parts.secrets,
+        billingDetails: takes("billing") ? pastParts.billingDetails : parts.billingDetails,
+      },
+    }),
+    { actorId, action: "restore", restoredFrom: version },
+  );
+
+  await recordPlatformAudit(control, {
+    actorId,
+    action: "tenant.config.restore",
+    tenantId,
+    detail: { from: version, version: restored, documents: [...chosen] },
+  });
+  await ctx.platform.events.publish({ kind: "tenant", tenantId });
+
+  return restored;
+}
+
+function configStore(ctx: GatewayContext) {
+  return { control: ctx.platform.database.control, sealer: ctx.platform.keyring };
 }
 
 /** The tenant as it stands after an update. */

@@ -1,0 +1,168 @@
+/**
+ * `npm run keys:rotate -- [--dry-run] [--batch-size N] [--concurrency N] [--json]`
+ *
+ * Rewraps every tenant data key with the current master key (ENCRYPTION_KEY), unwrapping
+ * with the keys in ENCRYPTION_KEY_PREVIOUS, and reseals connection strings still sealed with
+ * a master key. Safe to run again and while gateways serve. Exit status: 0 when every key is
+ * current, 1 when any tenant failed, 2 on bad usage or config.
+ */
+import { parseArgs as parseCommandLine } from "node:util";
+import { messageOf, runIfEntry, UsageError, type ScriptOutput } from "./script-io.js";
+import { ConfigError, loadConfig } from "../config/index.js";
+import { rotateTenantKeys, type RotationFailure, type RotationReport } from "../crypto/index.js";
+import { openDatabase } from "../data/index.js";
+import { databaseOptionsFrom, masterKeysFrom } from "../lifecycle/open-lifecycle.js";
+import { createLogger, type Logger } from "../logging/index.js";
+
+const USAGE = [
+  "Usage: npm run keys:rotate -- [--dry-run] [--batch-size N] [--concurrency N] [--json]",
+  "",
+  "  --dry-run      check that every key unwraps and every old value opens; write nothing",
+  "  --batch-size   rows read per query, 1 to 10000 (default 200)",
+  "  --concurrency  rows worked on at once, 1 to 32 (default 4)",
+  "  --json         print the report as JSON",
+  "",
+  "Run it after every gateway runs with the new ENCRYPTION_KEY and the old key in",
+  "ENCRYPTION_KEY_PREVIOUS; drop the old key once it reports nothing failed.",
+  "Exit status: 0 every key current, 1 a tenant failed, 2 bad usage or configuration.",
+  "",
+].join("\n");
+
+/** The parsed command line. */
+export interface RotateArgs {
+  dryRun: boolean;
+  batchSize: number;
+  concurrency: number;
+  json: boolean;
+  help: boolean;
+}
+
+/** Parses the arguments after the script name; throws {@link UsageError} on anything else. */
+export function parseArgs(argv: readonly string[]): RotateArgs {
+  let values;
+  try {
+    ({ values } = parseCommandLine({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        "dry-run": { type: "boolean" },
+        "batch-size": { type: "string" },
+        concurrency: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${messageOf(error)}\n\n${USAGE}`);
+  }
+
+  return {
+    dryRun: values["dry-run"] ?? false,
+    batchSize: wholeNumber("--batch-size", values["batch-size"], 200, 10_000),
+    concurrency: wholeNumber("--concurrency", values.concurrency, 4, 32),
+    json: values.json ?? false,
+    help: values.help ?? false,
+  };
+}
+
+function wholeNumber(flag: string, raw: string | undefined, fallback: number, max: number) {
+  const value = Number(raw ?? fallback);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UsageError(
+      `${flag} must be a whole number from 1 to ${max}, got "${raw}".\n\n${USAGE}`,
+    );
+  }
+
+  return value;
+}
+
+/**
+ * Runs the script on `argv` and `env` and answers its exit status, without touching the
+ * process, so tests can call it directly.
+ */
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  out: ScriptOutput,
+): Promise<number> {
+  let args: RotateArgs;
+  let config;
+  try {
+    args = parseArgs(argv);
+    config = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof ConfigError)) throw error;
+    out.stderr(`${error.message}\n`);
+    return 2;
+  }
+  if (args.help) {
+    out.stdout(USAGE);
+    return 0;
+  }
+
+  let database;
+  try {
+    // Each worker needs a control connection; the control pool gets a quarter of poolMax.
+    const poolMax = 4 * args.concurrency;
+    database = await openDatabase(databaseOptionsFrom(config, scriptLogger(out), { poolMax }));
+  } catch (error) {
+    out.stderr(`Could not open the database: ${messageOf(error)}\n`);
+    return 1;
+  }
+
+  try {
+    const report = await rotateTenantKeys(database.control, masterKeysFrom(config), {
+      dryRun: args.dryRun,
+      batchSize: args.batchSize,
+      concurrency: args.concurrency,
+    });
+    out.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : summarize(report));
+
+    return report.keys.failed.length + report.databaseSecrets.failed.length > 0 ? 1 : 0;
+  } catch (error) {
+    out.stderr(`The rotation stopped: ${messageOf(error)}\n`);
+    return 1;
+  } finally {
+    await database.close();
+  }
+}
+
+/** pino's number for `warn`: entries from here up reach standard error. */
+const WARN = 40;
+
+/** Warnings and errors to standard error, so standard output carries only the report. */
+function scriptLogger(out: ScriptOutput): Logger {
+  return createLogger({
+    level: "info",
+    destination: {
+      write(line: string) {
+        const entry = JSON.parse(line) as { level?: number };
+        if ((entry.level ?? 0) >= WARN) out.stderr(line);
+      },
+    },
+  });
+}
+
+function summarize(report: RotationReport): string {
+  const { keys, databaseSecrets } = report;
+  const would = report.dryRun ? "would be " : "";
+  const lines = [
+    ...keys.failed.map((failure) => describeFailure("key   ", failure)),
+    ...databaseSecrets.failed.map((failure) => describeFailure("secret", failure)),
+    `${report.dryRun ? "dry run, nothing written. " : ""}master key ${report.masterKeyId}`,
+    `tenant keys: ${keys.rewrapped} ${would}rewrapped, ${keys.alreadyCurrent} already current, ` +
+      `${keys.failed.length} failed`,
+    `connection strings sealed with a master key: ${databaseSecrets.converted} ${would}resealed, ` +
+      `${databaseSecrets.failed.length} failed`,
+    `in ${(report.durationMs / 1000).toFixed(1)} s`,
+  ];
+
+  return `${lines.join("\n")}\n`;
+}
+
+function describeFailure(what: string, failure: RotationFailure): string {
+  return `FAIL  ${what} ${failure.tenantId}: ${failure.error}`;
+}
+
+await runIfEntry(import.meta.url, main);

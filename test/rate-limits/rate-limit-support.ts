@@ -1,0 +1,112 @@
+import { expect } from "vitest";
+import type { GraphQLResponse } from "../support/gateway.js";
+
+/** A query that costs 1 (one object) and that anyone may send. */
+export const CHEAP = "{ tenant { id } }";
+
+/** The four rate limits of a tenant's `limits` document, all set at once. */
+export interface RateLimitSizes {
+  requestsPerMinute: number;
+  userRequestsPerMinute: number;
+  queryCostPerMinute: number;
+  userQueryCostPerMinute: number;
+}
+
+/** Roomy sizes, for tests that lower one limit and must not meet the others. */
+export const ROOMY: RateLimitSizes = {
+  requestsPerMinute: 1_000,
+  userRequestsPerMinute: 1_000,
+  queryCostPerMinute: 100_000,
+  userQueryCostPerMinute: 100_000,
+};
+
+const UPDATE_LIMITS = `mutation ($input: UpdateTenantConfigInput!) {
+  updateTenantConfig(input: $input) { id }
+}`;
+
+/** Anything that sends GraphQL: the in-process test gateway or a gateway process. */
+export interface GraphQLSender {
+  request<T = Record<string, unknown>>(
+    query: string,
+    options?: { tenant?: string; token?: string; variables?: Record<string, unknown> },
+  ): Promise<GraphQLResponse<T>>;
+}
+
+/**
+ * Replaces the tenant's rate limits through `updateTenantConfig`, as a global
+ * admin would (whose own requests are not counted against the tenant).
+ */
+export async function setRateLimits(
+  gw: GraphQLSender,
+  globalAdminToken: string,
+  tenantId: string,
+  sizes: Partial<RateLimitSizes>,
+): Promise<void> {
+  const res = await gw.request(UPDATE_LIMITS, {
+    tenant: tenantId,
+    token: globalAdminToken,
+    variables: { input: { limits: { ...ROOMY, ...sizes } } },
+  });
+
+  expect(res.body.errors).toBeUndefined();
+}
+
+/** The RateLimit header fields of a response, as numbers where they are numbers. */
+export interface RateLimitFields {
+  limit: number | null;
+  remaining: number | null;
+  reset: number | null;
+  policy: string | null;
+  retryAfter: number | null;
+}
+
+export function rateLimitFields(res: GraphQLResponse<unknown>): RateLimitFields {
+  const number = (name: string) => {
+    const value = res.headers?.get(name);
+    return value === null || value === undefined ? null : Number(value);
+  };
+
+  return {
+    limit: number("ratelimit-limit"),
+    remaining: number("ratelimit-remaining"),
+    reset: number("ratelimit-reset"),
+    policy: res.headers?.get("ratelimit-policy") ?? null,
+    retryAfter: number("retry-after"),
+  };
+}
+
+/** The first error's extensions. */
+export function extensionsOf(res: GraphQLResponse<unknown>): Record<string, unknown> {
+  return res.body.errors?.[0]?.extensions ?? {};
+}
+
+/** The key of one of a tenant's counters in Redis. */
+export function counterKey(
+  tenantId: string,
+  deploymentId: string,
+  measure: "requests" | "cost",
+  subject: string,
+): string {
+  return `ogc:${tenantId}:ratelimit:${deploymentId}:${measure}:${subject}`;
+}
+
+/** What scanKeys needs of a node-redis client. */
+interface Scanner {
+  scan(
+    cursor: string,
+    options: { MATCH: string; COUNT: number },
+  ): Promise<{ cursor: unknown; keys: string[] }>;
+}
+
+/** Every key in Redis that matches `pattern`, over all SCAN pages. */
+export async function scanKeys(redis: Scanner, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const page = await redis.scan(cursor, { MATCH: pattern, COUNT: 1_000 });
+    cursor = String(page.cursor);
+    keys.push(...page.keys);
+  } while (cursor !== "0");
+
+  return keys;
+}
