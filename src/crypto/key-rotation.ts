@@ -94,32 +94,47 @@ export async function rotateTenantKeys(
 type Batching = Required<RotationOptions>;
 
 /**
- * Every data key not wrapped by the current master key. Rows drop out of
- * the query once rewrapped; paging by tenant id steps past failed ones.
+ * Runs `work` on every row `page` lists, `concurrency` at a time, a page of
+ * `batchSize` at a time, paging by tenant id so failed rows are stepped past.
  */
+async function forEveryRow<R>(
+  page: (after: string | null, take: number) => Promise<R[]>,
+  idOf: (row: R) => string,
+  { batchSize, concurrency }: Batching,
+  work: (row: R) => Promise<void>,
+): Promise<void> {
+  let after: string | null = null;
+  for (;;) {
+    const batch = await page(after, batchSize);
+    const last = batch.at(-1);
+    if (!last) return;
+
+    await forEachLimited(batch, concurrency, work);
+    after = idOf(last);
+  }
+}
+
+/** Every data key not wrapped by the current master key; rewrapped rows drop out of the list. */
 async function rewrapAll(
   store: TenantKeyStore,
   masterKeys: MasterKeys,
   report: RotationReport,
-  { dryRun, batchSize, concurrency }: Batching,
+  batching: Batching,
 ): Promise<void> {
-  let after: string | null = null;
-  for (;;) {
-    const batch = await store.listWrappedByOthers(masterKeys.current.id, after, batchSize);
-    const last = batch.at(-1);
-    if (!last) return;
-
-    await forEachLimited(batch, concurrency, async (row) => {
+  await forEveryRow(
+    (after, take) => store.listWrappedByOthers(masterKeys.current.id, after, take),
+    (row) => row.tenantId,
+    batching,
+    async (row) => {
       try {
-        const outcome = await rewrap(store, masterKeys, row, dryRun);
+        const outcome = await rewrap(store, masterKeys, row, batching.dryRun);
         if (outcome === "rewrapped") report.keys.rewrapped += 1;
         if (outcome === "current") report.keys.alreadyCurrent += 1;
       } catch (error) {
         report.keys.failed.push({ tenantId: row.tenantId, error: messageOf(error) });
       }
-    });
-    after = last.tenantId;
-  }
+    },
+  );
 }
 
 /** Every connection string still sealed with a master key. */
@@ -127,34 +142,33 @@ async function resealAll(
   control: PrismaClient,
   masterKeys: MasterKeys,
   report: RotationReport,
-  { dryRun, batchSize, concurrency }: Batching,
+  batching: Batching,
 ): Promise<void> {
-  const keyring = createTenantKeyring({ control, masterKeys, cacheSize: batchSize });
-  let after: string | null = null;
-  for (;;) {
-    const batch: { id: string; databaseSecret: string | null }[] = await control.tenant.findMany({
-      where: {
-        databaseSecret: { startsWith: `${MASTER_SEALED_VERSION}.` },
-        ...(after === null ? {} : { id: { gt: after } }),
-      },
-      select: { id: true, databaseSecret: true },
-      orderBy: { id: "asc" },
-      take: batchSize,
-    });
-    const last = batch.at(-1);
-    if (!last) return;
-
-    await forEachLimited(batch, concurrency, async (row) => {
+  const keyring = createTenantKeyring({ control, masterKeys, cacheSize: batching.batchSize });
+  await forEveryRow(
+    (after, take) =>
+      control.tenant.findMany({
+        where: {
+          databaseSecret: { startsWith: `${MASTER_SEALED_VERSION}.` },
+          ...(after === null ? {} : { id: { gt: after } }),
+        },
+        select: { id: true, databaseSecret: true },
+        orderBy: { id: "asc" },
+        take,
+      }),
+    (row) => row.id,
+    batching,
+    async (row) => {
       try {
+        const { dryRun } = batching;
         if (await reseal(control, keyring, masterKeys, row.id, row.databaseSecret, dryRun)) {
           report.databaseSecrets.converted += 1;
         }
       } catch (error) {
         report.databaseSecrets.failed.push({ tenantId: row.id, error: messageOf(error) });
       }
-    });
-    after = last.id;
-  }
+    },
+  );
 }
 
 /** Rewraps one data key; "gone" when its tenant was removed meanwhile. */

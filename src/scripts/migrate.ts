@@ -7,8 +7,13 @@
  * Reads the gateway's environment (DATABASE_URL, DATABASE_SERVERS, ENCRYPTION_KEY, DATA_DIR).
  */
 import { parseArgs as parseCommandLine } from "node:util";
-import { messageOf, runIfEntry, UsageError, type ScriptOutput } from "./script-io.js";
-import { ConfigError, loadConfig } from "../config/index.js";
+import {
+  messageOf,
+  readCommandLine,
+  runIfEntry,
+  UsageError,
+  type ScriptOutput,
+} from "./script-io.js";
 import { openDatabase } from "../data/index.js";
 import { GatewayError } from "../errors/index.js";
 import {
@@ -99,16 +104,9 @@ export async function main(
   env: Readonly<Record<string, string | undefined>>,
   out: ScriptOutput,
 ): Promise<number> {
-  let args: MigrateArgs;
-  let config;
-  try {
-    args = parseArgs(argv);
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof UsageError || error instanceof ConfigError)) throw error;
-    out.stderr(`${error.message}\n`);
-    return 2;
-  }
+  const commandLine = readCommandLine(argv, env, out, parseArgs);
+  if (!commandLine) return 2;
+  const { args: args, config } = commandLine;
   if (args.help) {
     out.stdout(USAGE);
     return 0;

@@ -7,8 +7,13 @@
  * current, 1 when any tenant failed, 2 on bad usage or config.
  */
 import { parseArgs as parseCommandLine } from "node:util";
-import { messageOf, runIfEntry, UsageError, type ScriptOutput } from "./script-io.js";
-import { ConfigError, loadConfig } from "../config/index.js";
+import {
+  messageOf,
+  readCommandLine,
+  runIfEntry,
+  UsageError,
+  type ScriptOutput,
+} from "./script-io.js";
 import { rotateTenantKeys, type RotationFailure, type RotationReport } from "../crypto/index.js";
 import { openDatabase } from "../data/index.js";
 import { databaseOptionsFrom, masterKeysFrom } from "../lifecycle/open-lifecycle.js";
@@ -86,16 +91,9 @@ export async function main(
   env: Readonly<Record<string, string | undefined>>,
   out: ScriptOutput,
 ): Promise<number> {
-  let args: RotateArgs;
-  let config;
-  try {
-    args = parseArgs(argv);
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof UsageError || error instanceof ConfigError)) throw error;
-    out.stderr(`${error.message}\n`);
-    return 2;
-  }
+  const commandLine = readCommandLine(argv, env, out, parseArgs);
+  if (!commandLine) return 2;
+  const { args: args, config } = commandLine;
   if (args.help) {
     out.stdout(USAGE);
     return 0;

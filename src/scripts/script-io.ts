@@ -1,4 +1,5 @@
 import { pathToFileURL } from "node:url";
+import { ConfigError, loadConfig, type GatewayConfig } from "../config/index.js";
 
 /** A command line a script refuses; its message ends with the usage. */
 export class UsageError extends Error {
@@ -34,4 +35,24 @@ export async function runIfEntry(moduleUrl: string, main: ScriptMain): Promise<v
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   });
+}
+
+/**
+ * Parses a script's command line with `parse` and loads the gateway
+ * configuration from `env`. A refused command line or setting is written to
+ * standard error, and the answer is null: the script then exits with 2.
+ */
+export function readCommandLine<A>(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  out: ScriptOutput,
+  parse: (argv: readonly string[]) => A,
+): { args: A; config: GatewayConfig } | null {
+  try {
+    return { args: parse(argv), config: loadConfig(env) };
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof ConfigError)) throw error;
+    out.stderr(`${error.message}\n`);
+    return null;
+  }
 }

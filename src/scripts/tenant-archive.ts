@@ -11,8 +11,13 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs as parseCommandLine } from "node:util";
-import { messageOf, runIfEntry, UsageError, type ScriptOutput } from "./script-io.js";
-import { ConfigError, loadConfig, type GatewayConfig } from "../config/index.js";
+import {
+  messageOf,
+  readCommandLine,
+  runIfEntry,
+  UsageError,
+  type ScriptOutput,
+} from "./script-io.js";
 import { GatewayError } from "../errors/index.js";
 import { Isolation } from "../generated/prisma/enums.js";
 import { exportTenant, type TenantExport } from "../lifecycle/export-tenant.js";
@@ -115,16 +120,9 @@ export async function main(
   env: Readonly<Record<string, string | undefined>>,
   out: ScriptOutput,
 ): Promise<number> {
-  let command: ArchiveCommand;
-  let config: GatewayConfig;
-  try {
-    command = parseArgs(argv);
-    config = loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof UsageError || error instanceof ConfigError)) throw error;
-    out.stderr(`${error.message}\n`);
-    return 2;
-  }
+  const commandLine = readCommandLine(argv, env, out, parseArgs);
+  if (!commandLine) return 2;
+  const { args: command, config } = commandLine;
   if (command.kind === "help") {
     out.stdout(USAGE);
     return 0;

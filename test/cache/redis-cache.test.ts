@@ -6,25 +6,13 @@ import { describeCacheBehaviour } from "./behaviour-suite.js";
 import { captureLogger } from "./capture-logger.js";
 import { startPrivateRedis, type PrivateRedis } from "./redis-server.js";
 import { uniqueTenantId } from "./tenant-ids.js";
+import { scanKeys } from "../support/redis-keys.js";
 
 type RedisClient = ReturnType<typeof createClient>;
 
 describeCacheBehaviour("redis", ({ ttlSeconds, logger }) =>
   createCache({ redisUrl: TEST_REDIS_URL, timeoutMs: 2_000, ttlSeconds, logger }),
 );
-
-/** Every key matching `pattern`, read the way an operator would: SCAN, never KEYS. */
-async function scanKeys(client: RedisClient, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const page = await client.scan(cursor, { MATCH: pattern, COUNT: 1_000 });
-    cursor = String(page.cursor);
-    keys.push(...page.keys);
-  } while (cursor !== "0");
-
-  return keys.sort();
-}
 
 describe("the redis cache, seen from Redis", () => {
   const tenantId = uniqueTenantId("keys");

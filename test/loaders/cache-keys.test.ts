@@ -12,6 +12,7 @@ import {
   type GraphQLResponse,
   type TestGateway,
 } from "../support/gateway.js";
+import { scanKeys } from "../support/redis-keys.js";
 
 /** What a dashboard shows: the caller, dashboards, challenges with authors and their teams. */
 const DASHBOARD_QUERY = `{
@@ -37,21 +38,12 @@ const CACHED_KINDS = [
 type Data = Record<string, unknown>;
 type Redis = ReturnType<typeof createClient>;
 
-/** Every key matching a SCAN pattern (SCAN, never KEYS: the Redis is shared). */
 /** The deployment's claim on a tenant's entries (see CacheOwnership), not an entity. */
 const isClaim = (key: string) => key.endsWith(":gateway:deployment:owner");
 
-async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const page = await redis.scan(cursor, { MATCH: pattern, COUNT: 1_000 });
-    cursor = String(page.cursor);
-    keys.push(...page.keys);
-  } while (cursor !== "0");
-
-  // The claim marker is the deployment's, not an entity: tested in test/cache.
-  return keys.filter((key) => !isClaim(key)).sort();
+/** Every entity key matching `pattern`: the deployment's claim marker is tested in test/cache. */
+async function entityKeys(redis: Redis, pattern: string): Promise<string[]> {
+  return (await scanKeys(redis, pattern)).filter((key) => !isClaim(key));
 }
 
 function expectClean(res: GraphQLResponse<unknown>): void {
@@ -148,7 +140,7 @@ describe("the entity cache on Redis", () => {
 
       expectClean(await asA("admin", DASHBOARD_QUERY));
 
-      const keys = await scanKeys(redis, `ogc:${a.tenantId}:*`);
+      const keys = await entityKeys(redis, `ogc:${a.tenantId}:*`);
       expect(keys).toEqual(await expectedKeys(a));
       const shape = new RegExp(`^ogc:${a.tenantId}:([a-z-]+:[a-z-]+):[0-9a-f-]{36}$`);
       for (const key of keys) {
@@ -158,7 +150,7 @@ describe("the entity cache on Redis", () => {
     });
 
     it("expire: every key carries a time to live", async () => {
-      const keys = await scanKeys(redis, `ogc:${a.tenantId}:*`);
+      const keys = await entityKeys(redis, `ogc:${a.tenantId}:*`);
 
       expect(keys.length).toBeGreaterThan(0);
       for (const key of keys) {
@@ -172,7 +164,7 @@ describe("the entity cache on Redis", () => {
       const ids = [a.tenantId, a.users.admin, a.organizationId, ...a.challengeIds];
 
       for (const id of ids) {
-        const keys = await scanKeys(redis, `*${id}*`);
+        const keys = await entityKeys(redis, `*${id}*`);
         expect(keys.length).toBeGreaterThan(0);
         expect(keys.filter((key) => !key.startsWith(`ogc:${a.tenantId}:`))).toEqual([]);
       }
@@ -186,8 +178,8 @@ describe("the entity cache on Redis", () => {
         await gw.request(DASHBOARD_QUERY, { tenant: b.tenantId, token: tokens["b:admin"] }),
       );
 
-      const aKeys = await scanKeys(redis, `ogc:${a.tenantId}:*`);
-      const bKeys = await scanKeys(redis, `ogc:${b.tenantId}:*`);
+      const aKeys = await entityKeys(redis, `ogc:${a.tenantId}:*`);
+      const bKeys = await entityKeys(redis, `ogc:${b.tenantId}:*`);
       expect(bKeys).toEqual(await expectedKeys(b));
       expect(aKeys.filter((key) => bKeys.includes(key))).toEqual([]);
       const aIds = [...Object.values(a.users), ...a.challengeIds, a.organizationId];
@@ -374,7 +366,7 @@ describe("the entity cache on Redis", () => {
 
       expect(codesOf(assign)).toEqual(["NOT_FOUND"]);
       expect(codesOf(submit)).toEqual(["NOT_FOUND"]);
-      expect(await scanKeys(redis, `*${missing}*`)).toEqual([]);
+      expect(await entityKeys(redis, `*${missing}*`)).toEqual([]);
     });
 
     it("a miss is not remembered: a row added after a null is found by the next request", async () => {
@@ -410,7 +402,7 @@ describe("the entity cache on Redis", () => {
           b: null,
           c: null,
         });
-        const foreignKeys = await scanKeys(redis, `*${b.users.orgOwner}*`);
+        const foreignKeys = await entityKeys(redis, `*${b.users.orgOwner}*`);
         expect(foreignKeys.filter((key) => !key.startsWith(`ogc:${b.tenantId}:`))).toEqual([]);
       },
     );

@@ -89,24 +89,3 @@ export function counterKey(
 ): string {
   return `ogc:${tenantId}:ratelimit:${deploymentId}:${measure}:${subject}`;
 }
-
-/** What scanKeys needs of a node-redis client. */
-interface Scanner {
-  scan(
-    cursor: string,
-    options: { MATCH: string; COUNT: number },
-  ): Promise<{ cursor: unknown; keys: string[] }>;
-}
-
-/** Every key in Redis that matches `pattern`, over all SCAN pages. */
-export async function scanKeys(redis: Scanner, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const page = await redis.scan(cursor, { MATCH: pattern, COUNT: 1_000 });
-    cursor = String(page.cursor);
-    keys.push(...page.keys);
-  } while (cursor !== "0");
-
-  return keys;
-}

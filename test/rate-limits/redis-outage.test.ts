@@ -11,23 +11,13 @@ import {
   rateLimitFields,
   setRateLimits,
 } from "./rate-limit-support.js";
+import { eventually } from "../support/eventually.js";
 
 const WENT_AWAY = /^Rate-limit counters in Redis unavailable/;
 const CAME_BACK = /^Rate-limit counters in Redis answer again/;
 
 /** How long the gateway may take to notice that Redis is back. */
 const RECOVERY_BOUND_MS = 10_000;
-
-/** Polls `check` every 100 ms until it returns true or `boundMs` passes. */
-async function eventually(check: () => Promise<boolean>, boundMs: number): Promise<boolean> {
-  const deadline = Date.now() + boundMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-
-  return check();
-}
 
 describe("rate limits when their Redis hangs, comes back and dies", () => {
   let redisServer: PrivateRedis;
@@ -97,10 +87,14 @@ describe("rate limits when their Redis hangs, comes back and dies", () => {
   it("goes back to Redis when it answers again, and says so once", async () => {
     redisServer.signal("SIGCONT");
 
-    const back = await eventually(async () => {
-      await ask(fx.users.analyst);
-      return count(CAME_BACK) > 0;
-    }, RECOVERY_BOUND_MS);
+    const back = await eventually(
+      async () => {
+        await ask(fx.users.analyst);
+        return count(CAME_BACK) > 0;
+      },
+      (ok) => ok,
+      RECOVERY_BOUND_MS,
+    );
     const before = Number(await counter("tenant"));
     const res = await ask(fx.users.admin);
 

@@ -3,13 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_REDIS_URL } from "../support/env.js";
 import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
 import { codesOf, startTestGateway, uniqueTenantId, type TestGateway } from "../support/gateway.js";
-import {
-  CHEAP,
-  extensionsOf,
-  rateLimitFields,
-  scanKeys,
-  setRateLimits,
-} from "./rate-limit-support.js";
+import { CHEAP, extensionsOf, rateLimitFields, setRateLimits } from "./rate-limit-support.js";
+import { scanKeys } from "../support/redis-keys.js";
 
 describe("rate limits of a gateway without Redis", () => {
   let gw: TestGateway;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPrivateRedis, type PrivateRedis } from "../cache/redis-server.js";
 import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
 import { startTestGateway, uniqueTenantId, type TestGateway } from "../support/gateway.js";
+import { eventually } from "../support/eventually.js";
 
 /** Longest a request may take while Redis is gone: a bound against hanging, not a benchmark. */
 const HANG_BOUND_MS = 2_000;
@@ -22,17 +23,6 @@ const DASHBOARD_QUERY = `{
 interface Answer {
   status: number;
   body: { data?: unknown; errors?: unknown[] };
-}
-
-/** Polls `check` every 100 ms until it returns true or `boundMs` passes. */
-async function eventually(check: () => Promise<boolean>, boundMs: number): Promise<boolean> {
-  const deadline = Date.now() + boundMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-
-  return check();
 }
 
 describe("the gateway when its Redis dies and comes back", () => {
@@ -157,6 +147,7 @@ describe("the gateway when its Redis dies and comes back", () => {
     it("is ready again within the recovery bound", async () => {
       const ready = await eventually(
         async () => (await readiness()).status === 200,
+        (ok) => ok,
         RECOVERY_BOUND_MS,
       );
 
@@ -171,11 +162,15 @@ describe("the gateway when its Redis dies and comes back", () => {
       // Nothing survives the kill: the restarted server keeps no data.
       expect(await tenantKeys()).toEqual([]);
 
-      const filled = await eventually(async () => {
-        const res = await dashboard();
-        expect(res.body.data).toEqual(warmAnswer);
-        return (await tenantKeys()).length > 0;
-      }, RECOVERY_BOUND_MS);
+      const filled = await eventually(
+        async () => {
+          const res = await dashboard();
+          expect(res.body.data).toEqual(warmAnswer);
+          return (await tenantKeys()).length > 0;
+        },
+        (ok) => ok,
+        RECOVERY_BOUND_MS,
+      );
 
       expect(filled).toBe(true);
       expect(await tenantKeys()).toContain(

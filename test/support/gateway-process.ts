@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { freePort } from "../cache/redis-server.js";
 import { TEST_REDIS_URL, TEST_SECOND_DATABASE_URL } from "./env.js";
 import { GATEWAY_MAIN } from "./gateway-build.js";
-import { TEST_JWT_SECRET, type GraphQLResponse, type RequestOptions } from "./gateway.js";
+import {
+  postGraphQL,
+  TEST_JWT_SECRET,
+  type GraphQLResponse,
+  type RequestOptions,
+} from "./gateway.js";
 
 /**
  * A gateway running as a real OS process, for tests of what several
@@ -98,29 +103,6 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
   }
 
   throw new Error(`The gateway process was not ready within ${READY_TIMEOUT_MS} ms:\n${output()}`);
-}
-
-async function postGraphQL<T>(
-  url: string,
-  query: string,
-  request: RequestOptions,
-): Promise<GraphQLResponse<T>> {
-  const response = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...(request.tenant ? { "x-tenant-id": request.tenant } : {}),
-      ...(request.token ? { authorization: `Bearer ${request.token}` } : {}),
-      ...request.headers,
-    },
-    body: JSON.stringify({ query, variables: request.variables }),
-  });
-
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (await response.json()) as GraphQLResponse<T>["body"],
-  };
 }
 
 /**

@@ -120,23 +120,8 @@ export async function startTestGateway(
     url,
     gateway,
     databaseUrl: database.url,
-    request: async <T>(query: string, request: RequestOptions = {}) => {
-      const response = await fetch(`${url}/graphql`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(request.tenant ? { "x-tenant-id": request.tenant } : {}),
-          ...(request.token ? { authorization: `Bearer ${request.token}` } : {}),
-          ...request.headers,
-        },
-        body: JSON.stringify({ query, variables: request.variables }),
-      });
-      return {
-        status: response.status,
-        headers: response.headers,
-        body: (await response.json()) as GraphQLResponse<T>["body"],
-      };
-    },
+    request: <T>(query: string, request: RequestOptions = {}) =>
+      postGraphQL<T>(url, query, request),
     tokenFor: (tenantId, userId) =>
       issueDevelopmentToken(TEST_JWT_SECRET, { sub: userId, tid: tenantId }),
     globalAdminToken: () =>
@@ -164,6 +149,30 @@ async function dropTenantDatabases(gateway: Gateway): Promise<void> {
       if (!(error instanceof GatewayError)) throw error;
     });
   }
+}
+
+/** Sends one GraphQL operation to `${url}/graphql` as JSON; the answer keeps its headers. */
+export async function postGraphQL<T>(
+  url: string,
+  query: string,
+  request: RequestOptions,
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(request.tenant ? { "x-tenant-id": request.tenant } : {}),
+      ...(request.token ? { authorization: `Bearer ${request.token}` } : {}),
+      ...request.headers,
+    },
+    body: JSON.stringify({ query, variables: request.variables }),
+  });
+
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as GraphQLResponse<T>["body"],
+  };
 }
 
 /** The error codes of a response, in order. */

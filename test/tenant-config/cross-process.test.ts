@@ -8,6 +8,7 @@ import {
   uniqueTenantId,
   type GraphQLResponse,
 } from "../support/gateway.js";
+import { eventually } from "../support/eventually.js";
 
 const PROVISION = `mutation ($input: ProvisionTenantInput!) {
   provisionTenant(input: $input) { tenant { id } adminUser { id } }
@@ -25,17 +26,6 @@ const SET_TENANT_FEATURE = `mutation ($tenantId: ID!, $key: String!, $enabled: B
  * ten minutes.
  */
 const TEN_MINUTES_MS = "600000";
-
-/** Asks `read` until `done` holds, for up to five seconds; returns the last answer. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  let value = await read();
-  for (let tries = 0; tries < 50 && !done(value); tries += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    value = await read();
-  }
-
-  return value;
-}
 
 describe("a configuration change made through one gateway process", () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
