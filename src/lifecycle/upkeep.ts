@@ -1,3 +1,4 @@
+import { sweepIncoming } from "../storage/index.js";
 import { sweepLeftCopies } from "./left-copies.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 import { settleInterruptedMoves } from "./move-tenant.js";
@@ -14,8 +15,9 @@ export interface Upkeep {
  * Background repair of what crashed processes leave, in every running
  * gateway: a round at start and then every {@link UPKEEP_INTERVAL_MS}
  * settles moves left half-done (a fenced tenant is otherwise down on every
- * process until someone acts) and removes old copies a move switched away
- * from but never dropped. Start-up never waits for it, and a tenant whose
+ * process until someone acts), and removes old copies a move switched away
+ * from but never dropped, and partial uploads a dead process left on disk.
+ * Start-up never waits for it, and a tenant whose
  * lifecycle lock is held is left for the next round.
  */
 export function startUpkeep(services: LifecycleServices, intervalMs = UPKEEP_INTERVAL_MS): Upkeep {
@@ -25,6 +27,7 @@ export function startUpkeep(services: LifecycleServices, intervalMs = UPKEEP_INT
       try {
         await settleInterruptedMoves(services);
         await sweepLeftCopies(services);
+        await sweepStorage(services);
       } catch (err) {
         services.logger.error({ err }, "tenant upkeep round failed");
       } finally {
@@ -43,4 +46,12 @@ export function startUpkeep(services: LifecycleServices, intervalMs = UPKEEP_INT
       await current;
     },
   };
+}
+
+async function sweepStorage(services: LifecycleServices): Promise<void> {
+  const tenants = await services.database.control.tenant.findMany({
+    select: { id: true, storageBucket: true },
+  });
+  const removed = await sweepIncoming(services.storage, tenants);
+  if (removed > 0) services.logger.info({ removed }, "removed partial uploads left on disk");
 }

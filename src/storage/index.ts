@@ -27,3 +27,4 @@ export {
   UnsafeStoragePathError,
   UploadSizeError,
 } from "./storage-errors.js";
+export { INCOMING_MAX_AGE_MS, sweepIncoming } from "./incoming-sweep.js";
