@@ -90,10 +90,14 @@ describe("a configuration change made through one gateway process", () => {
       variables: { input: { branding: { displayName: "Seen everywhere" } } },
     });
     expect(updated.body.errors).toBeUndefined();
+    const answered = performance.now();
 
     const after = await eventually(
       readTenant,
       (res) => res.body.data?.tenant.branding.displayName === "Seen everywhere",
+    );
+    process.stdout.write(
+      `config change seen by the other process ${(performance.now() - answered).toFixed(1)} ms after the writer answered\n`,
     );
     expect(after.body.data?.tenant.branding).toEqual({ displayName: "Seen everywhere" });
   });
