@@ -1,7 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { withTimeout } from "../cache/with-timeout.js";
 import type { Logger } from "../logging/index.js";
-import { destroyRedisClient, openRedisClient, type RedisClient } from "../redis/redis-client.js";
+import {
+  CONNECT_TIMEOUT_MS,
+  destroyRedisClient,
+  openRedisClient,
+  type RedisClient,
+} from "../redis/redis-client.js";
 
 /**
  * What a process may hold that another process just changed:
@@ -81,12 +86,15 @@ export function openInvalidationBus(options: InvalidationBusOptions): Invalidati
   const channel = `ogc-events:${options.deploymentId}`;
   // Our own messages come back through Redis; the origin tells them apart.
   const origin = randomUUID();
+  let publisherReady!: () => void;
+  const firstConnection = new Promise<void>((resolve) => (publisherReady = resolve));
   const publisher = openRedisClient(options.redisUrl, {
-    onReady: () => undefined,
+    onReady: () => publisherReady(),
     onError: () => undefined,
   });
   let subscribed = false;
   let everReady = false;
+  let closed = false;
   const subscriber: RedisClient = openRedisClient(options.redisUrl, {
     onReady: () => {
       // node-redis subscribes again by itself after a reconnection; what was
@@ -102,6 +110,7 @@ export function openInvalidationBus(options: InvalidationBusOptions): Invalidati
         })
         .catch((error: unknown) => {
           subscribed = false;
+          if (closed) return;
           logger.warn(
             { err: error },
             "could not subscribe to invalidations; retrying on reconnect",
@@ -116,6 +125,8 @@ export function openInvalidationBus(options: InvalidationBusOptions): Invalidati
       deliver(event);
       try {
         const message = JSON.stringify({ origin, event } satisfies Envelope);
+        // A short-lived tool publishes right after opening the bus.
+        if (!publisher.isReady) await withTimeout(firstConnection, CONNECT_TIMEOUT_MS);
         await withTimeout(publisher.publish(channel, message), PUBLISH_TIMEOUT_MS);
       } catch (error) {
         // Other processes fall back on their short TTLs (5 s for tenants).
@@ -124,6 +135,7 @@ export function openInvalidationBus(options: InvalidationBusOptions): Invalidati
     },
     listen: (listener) => void listeners.push(listener),
     close: async () => {
+      closed = true;
       destroyRedisClient(subscriber);
       destroyRedisClient(publisher);
     },

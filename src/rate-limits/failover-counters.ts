@@ -7,7 +7,7 @@ import { createMemoryCounters, createRedisCounters, type CounterStore } from "./
 export interface FailoverCountersOptions {
   /** Redis for counters every process shares; unset, each process counts alone. */
   readonly redisUrl: string | undefined;
-  /** Longest wait (ms) for one batch of Redis calls before this process counts alone. */
+  /** Longest wait (ms) for one `run` of Redis calls before this process counts alone. */
   readonly timeoutMs: number;
   readonly logger: Logger;
 }

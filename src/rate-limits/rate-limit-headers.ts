@@ -15,7 +15,7 @@ export interface HeaderWriter {
  * `RateLimit` field whose syntax was still changing; the separate fields are
  * what clients expect today.
  *
- * A request draws on four budgets, but the fields describe one: the budget
+ * A request draws on several budgets, but the fields describe one: the budget
  * closest to exhaustion (the refusing one on a refusal), since that is the
  * one a client must slow down for. Request budgets count requests and cost
  * budgets estimated objects; the draft's quota units may be either, and a

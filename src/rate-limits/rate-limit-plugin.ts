@@ -26,7 +26,8 @@ function callerOf(ctx: GatewayContext): Caller | null {
   if (ctx.access.isGlobalAdmin || ctx.principal?.isGlobalAdmin) return null;
   if (ctx.access.userId) return { kind: "user", userId: ctx.access.userId };
 
-  return { kind: "client", address: ctx.clientAddress ?? "unknown" };
+  // Not signed in: the address's budgets and the tenant's anonymous pool.
+  return { kind: "client", address: ctx.clientAddress };
 }
 
 /**
@@ -38,12 +39,14 @@ function callerOf(ctx: GatewayContext): Caller | null {
  * A refusal is `RATE_LIMITED` with HTTP 429 and `Retry-After`.
  *
  * What counts: every request that names a tenant counts one request, and
- * an operation that will run counts its estimated cost. An operation the
- * cost check refuses (priced above `QUERY_MAX_COST`, or with variables
- * that do not fit) and a document that fails to parse or validate count
- * one request and no cost: they were received and read, but none of their
- * work ran. A request refused for a spent budget counts nothing (see
- * TenantRateLimits.admit).
+ * an operation that will run counts its estimated cost; a signed-in user's
+ * against their own budgets and the tenant's, an anonymous caller's against
+ * its address's and the tenant's anonymous pool (see chargesFor). An
+ * operation the cost check refuses (priced above `QUERY_MAX_COST`, or with
+ * variables that do not fit) and a document that fails to parse or
+ * validate count one request and no cost: they were received and read,
+ * but none of their work ran. A request refused for a spent budget counts
+ * nothing (see TenantRateLimits.admit).
  */
 export function createRateLimitPlugin(
   options: RateLimitPluginOptions,

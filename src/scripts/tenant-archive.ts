@@ -11,6 +11,8 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs as parseCommandLine } from "node:util";
+import type { GatewayConfig } from "../config/index.js";
+import { openInvalidationBus } from "../events/invalidation-bus.js";
 import {
   messageOf,
   readCommandLine,
@@ -161,6 +163,7 @@ export async function main(
         },
         "cli:tenant-archive",
       );
+      await tellGateways(config, services, outcome.tenantId);
       out.stdout(command.json ? `${JSON.stringify(outcome, null, 2)}\n` : describeImport(outcome));
     }
 
@@ -172,6 +175,27 @@ export async function main(
   } finally {
     await services.cache.close();
     await services.database.close();
+  }
+}
+
+/**
+ * Running gateways may remember the tenant as unknown: tell them it exists
+ * now, through the same bus their own changes use.
+ */
+async function tellGateways(
+  config: GatewayConfig,
+  services: LifecycleServices,
+  tenantId: string,
+): Promise<void> {
+  const bus = openInvalidationBus({
+    redisUrl: config.redisUrl,
+    deploymentId: services.database.deploymentId,
+    logger: services.logger,
+  });
+  try {
+    await bus.publish({ kind: "tenant", tenantId });
+  } finally {
+    await bus.close();
   }
 }
 

@@ -163,7 +163,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const storage = new StorageService({
     layout: lifecycle.storage,
     control: database.control,
-    signer: new UrlSigner(config.encryptionKey),
+    signer: new UrlSigner(config.encryptionKey, database.deploymentId),
     urlTtlSeconds: config.storageUrlTtlSeconds,
     publicUrl: config.publicUrl,
     logger,

@@ -6,11 +6,13 @@ import { TenantStatus } from "../generated/prisma/enums.js";
 import type { FeatureDirectory } from "../features/feature-directory.js";
 import type { Logger } from "../logging/index.js";
 import {
+  checkContent,
   readLink,
   StoragePathConflictError,
   STORAGE_ROUTE,
   UnsafeStoragePathError,
   UploadSizeError,
+  UsedUploadLinkError,
   type RequestedLink,
   type StorageService,
 } from "../storage/index.js";
@@ -104,7 +106,11 @@ async function checkLink(
   }
 }
 
-/** Receives a PUT: the body must have exactly the signed size. */
+/**
+ * Receives a PUT: the body must have exactly the signed size. A link that
+ * was used already, or an upload that does not fit the quota with the
+ * others under way, is refused before a byte of the body is read.
+ */
 async function upload(
   req: Request,
   res: Response,
@@ -153,7 +159,9 @@ async function download(
     res.end();
     return;
   }
-  await pipeline(handle.createReadStream(), res);
+  // Checked against the linked hash on the way: a file replaced while it
+  // was being opened is cut off before its last byte.
+  await pipeline(handle.createReadStream(), checkContent(file.sha256), res);
 }
 
 /** What an error that is not a Refusal tells the client. */
@@ -162,6 +170,7 @@ function refusalFor(error: unknown, logger: Logger): Refusal | null {
   if (error instanceof UploadSizeError) {
     return new Refusal(error.direction === "larger" ? 413 : 400, "BAD_USER_INPUT", error.message);
   }
+  if (error instanceof UsedUploadLinkError) return new Refusal(403, "FORBIDDEN", error.message);
   if (error instanceof GatewayError) {
     return new Refusal(ERROR_CODES[error.code].status, error.code, error.message);
   }

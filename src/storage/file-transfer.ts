@@ -18,12 +18,15 @@ import { StoragePathConflictError } from "./storage-errors.js";
 import type { StorageArea, StorageLayout } from "./storage-layout.js";
 import type { StoragePath } from "./storage-path.js";
 import { incomingFile, locateFile, openForReading } from "./tenant-files.js";
+import type { Reservation, UploadsInFlight } from "./uploads-in-flight.js";
 
 /** What a transfer needs of the storage service. */
 export interface TransferDependencies {
   readonly layout: StorageLayout;
   readonly control: PrismaClient;
   readonly logger: Logger;
+  /** Uploads this process is receiving, counted against quotas before their bodies. */
+  readonly uploads: UploadsInFlight;
 }
 
 /** One file of one tenant, as a checked link names it. */
@@ -48,21 +51,24 @@ export interface StoredUpload {
 }
 
 /**
- * Stores an upload:
+ * Stores an upload that admitUpload let in:
  *
  * 1. the body streams into a new file in the tenant's incoming directory,
  *    counted and hashed, and must have exactly the signed size;
  * 2. under the tenant's storage lock the quota is checked again (another
  *    upload may have taken the room since the link was made), the file is
- *    renamed into place and recorded;
+ *    renamed into place and recorded, and its bytes stop counting as in
+ *    flight;
  * 3. the lock's transaction commits, or the rename is undone.
  *
- * Whatever fails, no received file, record or usage is left behind.
+ * Whatever fails, no received file, record or usage is left behind. The
+ * caller releases `reservation` once this ends, whichever way.
  */
 export async function storeUpload(
   deps: TransferDependencies,
   target: UploadTarget,
   body: Readable,
+  reservation: Reservation,
 ): Promise<StoredUpload> {
   const { tenantId, area, path } = target;
   const location = locateFile(deps.layout, target.bucket, tenantId, area, path);
@@ -93,6 +99,9 @@ export async function storeUpload(
         await placement.undo();
         throw error;
       }
+      // The record counts these bytes from the commit on. Released while
+      // the lock is held, no admission sees them twice or not at all.
+      reservation.release();
       pending.placement = placement;
       return existing !== null;
     });
@@ -121,16 +130,19 @@ export interface OpenDownload {
 
 /**
  * Opens the file a download link names, or null when there is no such
- * file, or no longer the one of `size` bytes the link was made for.
+ * file, or no longer the one (`size` bytes of SHA-256 `sha256`) the link
+ * was made for. The bytes sent are checked against the hash on the way
+ * (checkContent).
  */
 export async function openDownload(
   deps: TransferDependencies,
   target: FileTarget,
-  size: number,
+  linked: { readonly size: number; readonly sha256: string },
 ): Promise<OpenDownload | null> {
   const { tenantId, area, path } = target;
+  const { size, sha256 } = linked;
   const file = await findFile(deps.control, tenantId, area, path.text);
-  if (!file || file.bytes !== size) return null;
+  if (!file || file.bytes !== size || file.sha256 !== sha256) return null;
 
   const location = locateFile(deps.layout, target.bucket, tenantId, area, path);
   const handle = await openForReading(location);

@@ -26,5 +26,8 @@ export {
   StoragePathConflictError,
   UnsafeStoragePathError,
   UploadSizeError,
+  UsedUploadLinkError,
 } from "./storage-errors.js";
+export { checkContent } from "./content-check.js";
+export { CLAIM_GRACE_MS, removeExpiredClaims } from "./link-claims.js";
 export { INCOMING_MAX_AGE_MS, sweepIncoming } from "./incoming-sweep.js";

@@ -5,6 +5,12 @@ import type { TenantLimits } from "../tenant-config/plans.js";
 export interface QuotaClaim {
   /** Bytes the tenant's files take now. */
   readonly inUse: number;
+  /**
+   * Bytes of other uploads being received, counted whole even when they
+   * replace a file (their bodies take that much disk until they end);
+   * 0 by default.
+   */
+  readonly inFlight?: number;
   /** Bytes of the file the new one replaces (0 for a new path). */
   readonly replacing: number;
   readonly adding: number;
@@ -25,13 +31,14 @@ export function checkUploadSize(limits: TenantLimits, size: number): void {
 
 /** QUOTA_EXCEEDED when the claim would take the tenant past its storage quota. */
 export function checkQuota(limits: TenantLimits, claim: QuotaClaim): void {
-  const after = claim.inUse - claim.replacing + claim.adding;
-  if (after <= limits.storageBytes) return;
+  const taken = claim.inUse + (claim.inFlight ?? 0) - claim.replacing;
+  if (taken + claim.adding <= limits.storageBytes) return;
 
-  const free = Math.max(0, limits.storageBytes - claim.inUse + claim.replacing);
-  throw new GatewayError(
-    "QUOTA_EXCEEDED",
-    `This file needs ${claim.adding} bytes, but only ${free} of your ${limits.storageBytes} bytes of storage are free. Delete files or ask for a larger plan.`,
-    { quotaBytes: limits.storageBytes, usedBytes: claim.inUse },
-  );
+  const free = Math.max(0, limits.storageBytes - taken);
+  const { adding, inFlight } = claim;
+  const quota = limits.storageBytes;
+  const message = inFlight
+    ? `This file needs ${adding} bytes; with ${inFlight} bytes of other uploads under way, only ${free} of your ${quota} bytes of storage are free. Wait for them to end, delete files, or ask for a larger plan.`
+    : `This file needs ${adding} bytes, but only ${free} of your ${quota} bytes of storage are free. Delete files or ask for a larger plan.`;
+  throw new GatewayError("QUOTA_EXCEEDED", message, { quotaBytes: quota, usedBytes: claim.inUse });
 }

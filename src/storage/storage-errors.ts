@@ -26,3 +26,21 @@ export class UploadSizeError extends Error {
     super(`The body is ${direction} than the ${expected} bytes this link was signed for.`);
   }
 }
+
+/** An upload link that an earlier upload has used: a link stores one file. */
+export class UsedUploadLinkError extends Error {
+  override name = "UsedUploadLinkError";
+
+  constructor() {
+    super("This upload link was already used. Ask for a new one.");
+  }
+}
+
+/**
+ * The file read for a download is not the one its link was made for: it
+ * was replaced while being opened. The response is cut off before its last
+ * byte, so the client never takes it for the file it asked for.
+ */
+export class ChangedContentError extends Error {
+  override name = "ChangedContentError";
+}

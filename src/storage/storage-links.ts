@@ -8,13 +8,15 @@ export const STORAGE_ROUTE = "/storage";
 
 /**
  * The URL of a signed link:
- * `{base}/storage/{tenantId}/{area}/{path}?expires=…&size=…[&type=…]&signature=…`.
+ * `{base}/storage/{tenantId}/{area}/{path}?expires=…&size=…[&sha256=…][&nonce=…][&type=…]&signature=…`.
  * Each path segment is percent-encoded alone. Without a base the link is
  * relative to the gateway (`/storage/…`).
  */
 export function linkUrl(claims: LinkClaims, signature: string, base = ""): string {
   const segments = claims.path.split("/").map(encodeURIComponent).join("/");
   const query = new URLSearchParams({ expires: String(claims.expires), size: String(claims.size) });
+  if (claims.sha256) query.set("sha256", claims.sha256);
+  if (claims.nonce) query.set("nonce", claims.nonce);
   if (claims.contentType) query.set("type", claims.contentType);
   query.set("signature", signature);
 
@@ -28,6 +30,10 @@ export interface RequestedLink {
   readonly path: StoragePath;
   readonly expires: number;
   readonly size: number;
+  /** The content a download link was made for; empty for uploads. */
+  readonly sha256: string;
+  /** What makes an upload link unlike any other; empty for downloads. */
+  readonly nonce: string;
   readonly contentType: string;
   readonly signature: string;
 }
@@ -36,6 +42,11 @@ export interface RequestedLink {
 export type LinkProblem = "not-a-link" | "bad-encoding";
 
 const WHOLE_NUMBER = /^(0|[1-9][0-9]{0,15})$/;
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** 16 random bytes in base64url. */
+const NONCE = /^[A-Za-z0-9_-]{22}$/;
 
 function wholeNumber(value: string | null): number | null {
   if (value === null || !WHOLE_NUMBER.test(value)) return null;
@@ -68,8 +79,12 @@ export function readLink(rawPath: string, search: URLSearchParams): RequestedLin
 
   const expires = wholeNumber(search.get("expires"));
   const size = wholeNumber(search.get("size"));
+  const sha256 = search.get("sha256") ?? "";
+  const nonce = search.get("nonce") ?? "";
   const signature = search.get("signature");
   if (expires === null || size === null || !signature) return "not-a-link";
+  if (sha256 !== "" && !SHA256.test(sha256)) return "not-a-link";
+  if (nonce !== "" && !NONCE.test(nonce)) return "not-a-link";
 
   return {
     tenantId,
@@ -77,6 +92,8 @@ export function readLink(rawPath: string, search: URLSearchParams): RequestedLin
     path,
     expires,
     size,
+    sha256,
+    nonce,
     contentType: search.get("type") ?? "",
     signature,
   };

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { badInput, forbidden, notFound } from "../errors/index.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
@@ -24,18 +25,22 @@ import {
   type StoredUpload,
   type TransferDependencies,
 } from "./file-transfer.js";
+import { removeExpiredClaims } from "./link-claims.js";
 import { checkQuota, checkUploadSize } from "./quota.js";
 import { UnsafeStoragePathError } from "./storage-errors.js";
 import type { StorageArea, StorageLayout } from "./storage-layout.js";
 import { linkUrl, type RequestedLink } from "./storage-links.js";
 import { parseStoragePath } from "./storage-path.js";
 import { locateFile } from "./tenant-files.js";
+import { admitUpload } from "./upload-admission.js";
+import { UploadsInFlight } from "./uploads-in-flight.js";
 import type { LinkClaims, UrlSigner } from "./url-signer.js";
 
 export interface StorageServiceOptions {
   readonly layout: StorageLayout;
   /** The control-plane client: the file ledger lives there. */
   readonly control: PrismaClient;
+  /** Signs links for this deployment only (see UrlSigner). */
   readonly signer: UrlSigner;
   /** Seconds a signed link stays valid (`STORAGE_URL_TTL_SECONDS`, default 300). */
   readonly urlTtlSeconds: number;
@@ -71,6 +76,9 @@ export interface StorageUsage {
   readonly areas: readonly AreaUsage[];
 }
 
+/** Between two removals of expired upload link claims by one process (1 min). */
+const CLAIM_SWEEP_INTERVAL_MS = 60_000;
+
 /** How a link presented over HTTP fares against its signature and clock. */
 export type LinkVerdict = "valid" | "invalid" | "expired";
 
@@ -82,10 +90,16 @@ export type LinkVerdict = "valid" | "invalid" | "expired";
 export class StorageService {
   readonly #options: StorageServiceOptions;
   readonly #transfer: TransferDependencies;
+  #claimsSweptAt = 0;
 
   constructor(options: StorageServiceOptions) {
     this.#options = options;
-    this.#transfer = { layout: options.layout, control: options.control, logger: options.logger };
+    this.#transfer = {
+      layout: options.layout,
+      control: options.control,
+      logger: options.logger,
+      uploads: new UploadsInFlight(),
+    };
   }
 
   /**
@@ -114,13 +128,25 @@ export class StorageService {
     checkQuota(limits, { inUse, replacing: existing?.bytes ?? 0, adding: request.size });
 
     return this.#sign(
-      { method: "PUT", area: request.area, path: path.text, size: request.size, contentType },
+      {
+        method: "PUT",
+        area: request.area,
+        path: path.text,
+        size: request.size,
+        sha256: "",
+        nonce: randomBytes(16).toString("base64url"),
+        contentType,
+      },
       tenant,
       { "Content-Type": contentType },
     );
   }
 
-  /** A link to download one file; NOT_FOUND when the tenant has no such file. */
+  /**
+   * A link to download one file as it is now: once the file is replaced,
+   * even by one of the same size, the link answers NOT_FOUND. NOT_FOUND too
+   * when the tenant has no such file.
+   */
   async createDownloadLink(
     tenant: StorageTenant,
     area: StorageArea,
@@ -131,7 +157,15 @@ export class StorageService {
     if (!file) throw notFound("The file");
 
     return this.#sign(
-      { method: "GET", area, path: path.text, size: file.bytes, contentType: "" },
+      {
+        method: "GET",
+        area,
+        path: path.text,
+        size: file.bytes,
+        sha256: file.sha256,
+        nonce: "",
+        contentType: "",
+      },
       tenant,
       {},
     );
@@ -194,6 +228,8 @@ export class StorageService {
       area: link.area,
       path: link.path.text,
       size: link.size,
+      sha256: link.sha256,
+      nonce: link.nonce,
       contentType: link.contentType,
       expires: link.expires,
     };
@@ -202,25 +238,36 @@ export class StorageService {
     return link.expires * 1000 < Date.now() ? "expired" : "valid";
   }
 
-  /** Stores the body of a verified upload link (see storeUpload). */
+  /**
+   * Stores the body of a verified upload link. Before reading it, the link
+   * is claimed and the quota checked with the uploads under way
+   * (admitUpload): a used link is refused with UsedUploadLinkError, an
+   * upload that does not fit with the others with QUOTA_EXCEEDED, and
+   * neither spends the link. Once the body starts to arrive the link is
+   * spent, whether the upload then succeeds or fails.
+   */
   async receiveUpload(
     tenant: StorageTenant,
     link: RequestedLink,
     body: Readable,
   ): Promise<StoredUpload> {
-    return storeUpload(
-      this.#transfer,
-      {
-        tenantId: tenant.id,
-        bucket: tenant.storageBucket,
-        area: link.area,
-        path: link.path,
-        size: link.size,
-        contentType: link.contentType,
-        limits: limitsOf(tenant),
-      },
-      body,
-    );
+    await this.#removeExpiredClaims();
+    const target = {
+      tenantId: tenant.id,
+      bucket: tenant.storageBucket,
+      area: link.area,
+      path: link.path,
+      size: link.size,
+      contentType: link.contentType,
+      limits: limitsOf(tenant),
+    };
+    const reservation = await admitUpload(this.#transfer, target, link);
+    try {
+      return await storeUpload(this.#transfer, target, body, reservation);
+    } finally {
+      // After storeUpload removed what it received: the disk is free again.
+      reservation.release();
+    }
   }
 
   /** Opens the file of a verified download link; null when it is gone or changed. */
@@ -228,8 +275,27 @@ export class StorageService {
     return openDownload(
       this.#transfer,
       { tenantId: tenant.id, bucket: tenant.storageBucket, area: link.area, path: link.path },
-      link.size,
+      link,
     );
+  }
+
+  /**
+   * Removes the claims of long-expired upload links, at most once a
+   * minute per process, on the way into an upload. A failure is logged and
+   * leaves them for the next time: they only take room.
+   */
+  async #removeExpiredClaims(): Promise<void> {
+    const now = Date.now();
+    if (now - this.#claimsSweptAt < CLAIM_SWEEP_INTERVAL_MS) return;
+    this.#claimsSweptAt = now;
+    try {
+      const removed = await removeExpiredClaims(this.#options.control, now);
+      if (removed > 0) {
+        this.#options.logger.debug({ removed }, "removed expired upload link claims");
+      }
+    } catch (err) {
+      this.#options.logger.warn({ err }, "could not remove expired upload link claims");
+    }
   }
 
   #sign(

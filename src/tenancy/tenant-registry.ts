@@ -37,6 +37,8 @@ export class TenantRegistry {
   readonly #database: Database;
   readonly #ttlMs: number;
   readonly #entries = new Map<string, { record: TenantRecord | null; expires: number }>();
+  /** Grows with every invalidation, so a read an invalidation overtook is not kept. */
+  #generation = 0;
 
   constructor(database: Database, options: TenantRegistryOptions = {}) {
     this.#database = database;
@@ -48,6 +50,7 @@ export class TenantRegistry {
     const entry = this.#entries.get(id);
     if (entry && entry.expires > Date.now()) return entry.record;
 
+    const generation = this.#generation;
     const row = await this.#database.control.tenant.findUnique({
       where: { id },
       include: { config: true },
@@ -56,7 +59,11 @@ export class TenantRegistry {
     // Unknown ids are remembered too, but only briefly and only in a bounded
     // map, so a flood of made-up ids cannot grow memory without end.
     if (this.#entries.size > 10_000) this.#entries.clear();
-    this.#entries.set(id, { record, expires: Date.now() + this.#ttlMs });
+    // A change announced while this read ran may have come after it: the
+    // record answers this caller, but the next one reads again.
+    if (generation === this.#generation) {
+      this.#entries.set(id, { record, expires: Date.now() + this.#ttlMs });
+    }
 
     return record;
   }
@@ -73,11 +80,13 @@ export class TenantRegistry {
 
   /** Forgets what this process knows of a tenant. */
   invalidate(id: string): void {
+    this.#generation += 1;
     this.#entries.delete(id);
   }
 
   /** Forgets every tenant (after invalidations may have been missed). */
   invalidateAll(): void {
+    this.#generation += 1;
     this.#entries.clear();
   }
 }

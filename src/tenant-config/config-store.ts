@@ -71,6 +71,8 @@ export interface ConfigWrite {
   /** What the history says happened: `update` or `restore`. */
   readonly action: "update" | "restore";
   readonly restoredFrom?: number;
+  /** A new tenant name, written in the same transaction as the documents. */
+  readonly name?: string;
 }
 
 export class ConfigConflictError extends Error {
@@ -161,6 +163,9 @@ async function writeOptimistically(
         data: { ...columns, sealed, version, updatedBy: write.actorId },
       });
       if (moved.count !== 1) return false;
+      if (write.name !== undefined) {
+        await tx.tenant.update({ where: { id: tenantId }, data: { name: write.name } });
+      }
       await tx.tenantConfigVersion.create({
         data: {
           tenantId,

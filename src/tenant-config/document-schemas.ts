@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { isPlainText } from "../modules/common/validate.js";
 import { KNOWN_MODULES, PLAN_NAMES } from "./plans.js";
@@ -26,6 +27,20 @@ function isTimeZone(value: string): boolean {
 }
 
 const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL" }).max(2_048);
+/**
+ * A webhook must go to a host on the public internet, named by DNS: an IP
+ * literal, localhost or a private suffix could aim the gateway's own
+ * requests at its network (169.254.169.254, 10.0.0.1). Names that resolve
+ * to private addresses must still be refused when webhooks are delivered.
+ */
+function isPublicHostName(value: string): boolean {
+  const host = new URL(value).hostname.toLowerCase();
+  if (isIP(host.replace(/^\[|\]$/g, "")) !== 0) return false;
+  if (!host.includes(".")) return false;
+
+  return !/(^|\.)(localhost|local|internal|intranet|home|lan|corp)$/.test(host);
+}
+
 /** Text a person reads: trimmed, not empty, no control or bidi characters. */
 const text = (max: number) =>
   z
@@ -53,7 +68,12 @@ export const settingsSchema = z.strictObject({
     })
     .optional(),
   webhooks: z
-    .array(z.strictObject({ url: httpsUrl, events: z.array(text(64)).max(20) }))
+    .array(
+      z.strictObject({
+        url: httpsUrl.refine(isPublicHostName, "must name a public host, not an IP address"),
+        events: z.array(text(64)).max(20),
+      }),
+    )
     .max(10)
     .optional(),
   /** Free-form values of the tenant's own (bounded in size and depth elsewhere). */
@@ -88,6 +108,7 @@ export const limitsSchema = z.strictObject({
   requestsPerMinute: wholeNumber(1, 1_000_000).optional(),
   queryCostPerMinute: wholeNumber(1, 1_000_000_000).optional(),
   userRequestsPerMinute: wholeNumber(1, 1_000_000).optional(),
+  anonymousRequestsPerMinute: wholeNumber(1, 1_000_000).optional(),
   userQueryCostPerMinute: wholeNumber(1, 1_000_000_000).optional(),
   storageBytes: wholeNumber(0, 1024 ** 4 * 16).optional(),
   maxUploadBytes: wholeNumber(1, 1024 ** 3 * 5).optional(),

@@ -15,8 +15,18 @@ export interface TenantLimits {
    * thousand; the budgets leave a user on the smallest plan about a hundred.
    */
   readonly queryCostPerMinute: number;
-  /** Requests per minute for one user (or one anonymous client address). */
+  /**
+   * Requests per minute for one user, or for one anonymous client address
+   * (an IPv6 client's /64), where no more than `anonymousRequestsPerMinute`.
+   */
   readonly userRequestsPerMinute: number;
+  /**
+   * Requests per minute that callers who are not signed in may make, all
+   * together. Anonymous requests count here and never against
+   * `requestsPerMinute` or `queryCostPerMinute`, so that an anonymous flood
+   * (tenant ids are public) cannot lock the tenant's users out.
+   */
+  readonly anonymousRequestsPerMinute: number;
   /** Estimated query cost per minute for one user. */
   readonly userQueryCostPerMinute: number;
   /** Bytes the tenant's files may take in all. */
@@ -45,6 +55,7 @@ export const PLANS: Readonly<Record<string, Plan>> = Object.freeze({
       requestsPerMinute: 600,
       queryCostPerMinute: 1_000_000,
       userRequestsPerMinute: 240,
+      anonymousRequestsPerMinute: 120,
       userQueryCostPerMinute: 250_000,
       storageBytes: 100 * MiB,
       maxUploadBytes: 10 * MiB,
@@ -57,6 +68,7 @@ export const PLANS: Readonly<Record<string, Plan>> = Object.freeze({
       requestsPerMinute: 3_000,
       queryCostPerMinute: 5_000_000,
       userRequestsPerMinute: 600,
+      anonymousRequestsPerMinute: 600,
       userQueryCostPerMinute: 1_000_000,
       storageBytes: 1024 * MiB,
       maxUploadBytes: 50 * MiB,
@@ -69,6 +81,7 @@ export const PLANS: Readonly<Record<string, Plan>> = Object.freeze({
       requestsPerMinute: 12_000,
       queryCostPerMinute: 20_000_000,
       userRequestsPerMinute: 1_200,
+      anonymousRequestsPerMinute: 2_400,
       userQueryCostPerMinute: 4_000_000,
       storageBytes: 10 * 1024 * MiB,
       maxUploadBytes: 200 * MiB,

@@ -181,6 +181,11 @@ describe("feature flags on real requests", () => {
     ["an unknown plan", { key: "bad", plans: ["platinum"] }, "input.plans.0"],
     ["a malformed key", { key: "Bad Key" }, "input.key"],
     ["a malformed channel", { key: "bad", releaseChannels: ["Beta!"] }, "input.releaseChannels.0"],
+    [
+      "a description with a bidi override",
+      { key: "bad", description: "a\u202eb" },
+      "input.description",
+    ],
   ])("refuses %s with BAD_USER_INPUT naming the field", async (_, input, field) => {
     const res = await asStaff(SET_FLAG, { input });
 
@@ -279,6 +284,29 @@ describe("dashboard modules follow the plan", () => {
       { id },
     );
     expect(read.body.data?.dashboard).toEqual({ title: "Mine", modules: ["overview"] });
+  });
+
+  it("hides modules a downgrade took away, and shows them again after an upgrade", async () => {
+    await setBilling({ plan: "enterprise" });
+    const created = await asAdmin<{ createDashboard: { id: string } }>(CREATE_DASHBOARD, {
+      input: { title: "Rich", modules: ["overview", "ai-insights", "audit-trail"] },
+    });
+    const id = created.body.data?.createDashboard.id;
+    const read = () =>
+      asAdmin<{ dashboard: { modules: string[] } }>(
+        "query ($id: ID!) { dashboard(id: $id) { modules } }",
+        { id },
+      );
+
+    await setBilling({ plan: "starter" });
+    expect((await read()).body.data?.dashboard.modules).toEqual(["overview"]);
+    await setBilling({ plan: "enterprise" });
+    expect((await read()).body.data?.dashboard.modules).toEqual([
+      "overview",
+      "ai-insights",
+      "audit-trail",
+    ]);
+    await setBilling({ plan: "starter" });
   });
 
   it("allows the module once the plan includes it, and once it is sold on top", async () => {

@@ -31,6 +31,7 @@ const TENANT_TABLES = {
   TenantKey: "tenantId",
   FeatureFlagOverride: "tenantId",
   StoredFile: "tenantId",
+  UploadLinkClaim: "tenantId",
 } as const;
 
 type Table = keyof typeof TENANT_TABLES;
@@ -44,6 +45,7 @@ const CONTROL_TABLES = new Set<Table>([
   "TenantKey",
   "FeatureFlagOverride",
   "StoredFile",
+  "UploadLinkClaim",
 ]);
 
 /** Tenant A and tenant B in every pairing of tiers, all in one gateway. */

@@ -1,13 +1,15 @@
+import { request } from "node:http";
 import { expect } from "vitest";
 import type { GraphQLResponse } from "../support/gateway.js";
 
 /** A query that costs 1 (one object) and that anyone may send. */
 export const CHEAP = "{ tenant { id } }";
 
-/** The four rate limits of a tenant's `limits` document, all set at once. */
+/** The five rate limits of a tenant's `limits` document, all set at once. */
 export interface RateLimitSizes {
   requestsPerMinute: number;
   userRequestsPerMinute: number;
+  anonymousRequestsPerMinute: number;
   queryCostPerMinute: number;
   userQueryCostPerMinute: number;
 }
@@ -16,6 +18,7 @@ export interface RateLimitSizes {
 export const ROOMY: RateLimitSizes = {
   requestsPerMinute: 1_000,
   userRequestsPerMinute: 1_000,
+  anonymousRequestsPerMinute: 1_000,
   queryCostPerMinute: 100_000,
   userQueryCostPerMinute: 100_000,
 };
@@ -88,4 +91,57 @@ export function counterKey(
   subject: string,
 ): string {
   return `ogc:${tenantId}:ratelimit:${deploymentId}:${measure}:${subject}`;
+}
+
+/**
+ * Sends one GraphQL operation to the gateway at `url` (listening on
+ * 127.0.0.1) from `localAddress`, another address of the loopback network
+ * such as 127.0.0.2: the gateway sees a different client address.
+ */
+export function postFrom<T = Record<string, unknown>>(
+  url: string,
+  localAddress: string,
+  query: string,
+  options: { tenant?: string; token?: string } = {},
+): Promise<GraphQLResponse<T>> {
+  const body = JSON.stringify({ query });
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
+    ...(options.tenant ? { "x-tenant-id": options.tenant } : {}),
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+  };
+
+  return new Promise((resolve, reject) => {
+    const sent = request(
+      {
+        host: "127.0.0.1",
+        port: new URL(url).port,
+        path: "/graphql",
+        method: "POST",
+        localAddress,
+        headers,
+        // One connection per request: none is left open when the gateway stops.
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", reject);
+        res.on("end", () => {
+          const answered = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            for (const one of [value ?? []].flat()) answered.append(name, one);
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: answered,
+            body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as GraphQLResponse<T>["body"],
+          });
+        });
+      },
+    );
+    sent.on("error", reject);
+    sent.end(body);
+  });
 }

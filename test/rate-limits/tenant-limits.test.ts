@@ -214,19 +214,51 @@ describe("tenant and user rate limits, counted in Redis", () => {
       expect(second.status).toBe(200);
       expect(rateLimitFields(second)).toMatchObject({ limit: 50, remaining: 50 - 2 * cost });
       expect(third.status).toBe(429);
+      const left = 50 - 2 * cost;
       expect(extensionsOf(third)).toMatchObject({
         reason: "TENANT_QUERY_COST",
         limit: 50,
-        remaining: 50 - 2 * cost,
+        remaining: left,
+        cost,
       });
-      expect(third.body.errors?.[0]?.message).toMatch(
-        /^This organization's budget of 50 objects queried per minute is spent\. Try again in \d+ seconds?\.$/,
+      // Says what happened: this request costs more than is left, not "the budget is spent".
+      const wait = extensionsOf(third).retryAfterSeconds as number;
+      expect(third.body.errors?.[0]?.message).toBe(
+        `This query would resolve about ${cost} objects, but only ${left} of this organization's 50 objects per minute are left. Try again in ${wait === 1 ? "1 second" : `${wait} seconds`}, or ask for fewer items or fewer nested lists.`,
       );
       // Two requests of a hundred were used; a query that fits what is left runs.
       expect(await redis.get(key(fx.tenantId, "requests", "tenant"))).toBe("2");
       const cheap = await ask(CHEAP);
       expect(cheap.status).toBe(200);
       expect(rateLimitFields(cheap)).toMatchObject({ limit: 50, remaining: 50 - 2 * cost - 1 });
+    });
+
+    it("says, when a user's budget is too low for a query, what it would cost and what is left", async () => {
+      const other = await freshTenant("rl-cost-user");
+      const token = await gw.tokenFor(other.tenantId, other.users.member);
+      await setRateLimits(gw, staffToken, other.tenantId, { userQueryCostPerMinute: 30 });
+      const ask = (query: string) => gw.request(query, { tenant: other.tenantId, token });
+
+      const first = await ask(PRICEY);
+      const left = rateLimitFields(first).remaining as number;
+      const cost = 30 - left;
+      const refused = await ask(PRICEY);
+      const wait = extensionsOf(refused).retryAfterSeconds as number;
+
+      expect(first.status).toBe(200);
+      expect(refused.status).toBe(429);
+      expect(extensionsOf(refused)).toMatchObject({
+        reason: "USER_QUERY_COST",
+        limit: 30,
+        remaining: left,
+        cost,
+      });
+      expect(refused.body.errors?.[0]?.message).toBe(
+        `This query would resolve about ${cost} objects, but only ${left} of your 30 objects per minute are left. Try again in ${wait === 1 ? "1 second" : `${wait} seconds`}, or ask for fewer items or fewer nested lists.`,
+      );
+      // Refused on the user's own budget: the tenant's counters never saw it.
+      expect(await redis.get(key(other.tenantId, "requests", "tenant"))).toBe("1");
+      expect(await redis.get(key(other.tenantId, "cost", "tenant"))).toBe(String(cost));
     });
 
     it("refuses a query dearer than the whole budget as BAD_USER_INPUT, counting one request", async () => {

@@ -112,4 +112,21 @@ describe("storage on the embedded database", () => {
     expect(onDisk).toHaveLength(3);
     expect(onDisk.every((file) => file.startsWith("user-uploads/"))).toBe(true);
   });
+
+  it("refuses a second upload through a used link", async () => {
+    const link = await createUploadUrl(gw, caller, {
+      area: "AI_OUTPUTS",
+      path: "once.bin",
+      size: 10,
+    });
+    const put = () => fetch(new URL(link.value!.url, gw.url), { method: "PUT", body: bytesOf(10) });
+
+    const first = await put();
+    const second = await put();
+
+    expect([first.status, second.status]).toEqual([201, 403]);
+    expect(await second.json()).toMatchObject({
+      errors: [{ extensions: { code: "FORBIDDEN" } }],
+    });
+  });
 });

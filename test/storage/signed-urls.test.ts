@@ -21,6 +21,10 @@ import {
 /** The master key startTestGateway configures (ENCRYPTION_KEY). */
 const MASTER_KEY = Buffer.alloc(32, 1);
 
+function sha256Of(body: Buffer): string {
+  return createHash("sha256").update(body).digest("hex");
+}
+
 function codeOf(answer: TransferAnswer): string | undefined {
   return answer.json?.errors?.[0]?.extensions.code;
 }
@@ -71,7 +75,7 @@ describe("signed storage URLs", () => {
       expect(link.value?.headers).toEqual({ "Content-Type": "text/csv" });
       expect(link.value?.url).toMatch(
         new RegExp(
-          `^/storage/${acmeId}/user-uploads/reports/q1\\.csv\\?expires=\\d+&size=1000&type=text%2Fcsv&signature=[\\w-]{43}$`,
+          `^/storage/${acmeId}/user-uploads/reports/q1\\.csv\\?expires=\\d+&size=1000&nonce=[\\w-]{22}&type=text%2Fcsv&signature=[\\w-]{43}$`,
         ),
       );
       const sha256 = createHash("sha256").update(body).digest("hex");
@@ -266,7 +270,7 @@ describe("signed storage URLs", () => {
     });
 
     it("after its expiry, though signed with the right key", async () => {
-      const signer = new UrlSigner(MASTER_KEY);
+      const signer = new UrlSigner(MASTER_KEY, gw.gateway.database.deploymentId);
       const claims: LinkClaims = {
         method: "GET",
         tenantId: acmeId,
@@ -274,6 +278,8 @@ describe("signed storage URLs", () => {
         area: "user-uploads",
         path: "shared/name.txt",
         size: 6,
+        sha256: sha256Of(Buffer.from("acme's")),
+        nonce: "",
         contentType: "",
         expires: Math.floor(Date.now() / 1000) - 1,
       };
@@ -290,13 +296,15 @@ describe("signed storage URLs", () => {
     it("when signed with the master key itself instead of the derived key", async () => {
       const url = new URL(downloadUrl, gw.url);
       const canonical = JSON.stringify([
-        "v1",
+        "v2",
         "GET",
         acmeId,
         "default",
         "user-uploads",
         "shared/name.txt",
         6,
+        sha256Of(Buffer.from("acme's")),
+        "",
         "",
         Number(url.searchParams.get("expires")),
       ]);

@@ -227,6 +227,55 @@ export function rawRequest(
   });
 }
 
+/** An upload whose body is sent in parts, at the test's pace. */
+export interface OpenUpload {
+  /** The gateway's answer, which may come before the body is whole. */
+  readonly answer: Promise<{ status: number; json: TransferAnswer["json"] }>;
+  /** Sends the rest of the body and ends the request. */
+  finish(rest: Buffer): void;
+}
+
+/**
+ * Starts a PUT to a signed URL declaring `size` bytes and sends only
+ * `first` of them: the rest waits for `finish`, so a test can see what the
+ * gateway does before a body is complete.
+ */
+export function startUpload(
+  gw: TestGateway,
+  url: string,
+  size: number,
+  first: Buffer,
+  headers: Record<string, string> = {},
+): OpenUpload {
+  const target = new URL(url, gw.url);
+  const request = http.request({
+    host: target.hostname === "localhost" ? "127.0.0.1" : target.hostname,
+    port: target.port,
+    method: "PUT",
+    path: `${target.pathname}${target.search}`,
+    headers: { ...headers, "content-length": String(size) },
+  });
+  const answer = new Promise<{ status: number; json: TransferAnswer["json"] }>(
+    (resolve, reject) => {
+      request.on("response", (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          resolve({ status: response.statusCode ?? 0, json: text ? JSON.parse(text) : null });
+        });
+      });
+      // After an early answer the gateway closes the connection under the
+      // unsent rest; that is expected, and only an error before it counts.
+      request.on("error", reject);
+    },
+  );
+  request.flushHeaders();
+  if (first.length > 0) request.write(first);
+
+  return { answer, finish: (rest) => request.end(rest) };
+}
+
 /** Every file under `dir`, relative to it, sorted (empty when it does not exist). */
 export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);

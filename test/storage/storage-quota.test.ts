@@ -238,6 +238,44 @@ describe("storage quotas", () => {
         expect(state.files).toEqual(state.recorded);
         expect(state.incoming).toEqual([]);
       });
+
+      it("lets one link store one file, whichever process its uploads reach", async () => {
+        const caller = await tenantWithQuota("st-once2");
+        const link = await createUploadUrl(gw, caller, {
+          area: "USER_UPLOADS",
+          path: "once.bin",
+          size: 100,
+        });
+        const answers = await Promise.all(
+          Array.from({ length: 6 }, (_, n) =>
+            transfer(
+              { ...gw, url: n % 2 === 0 ? gw.url : otherUrl },
+              link.value!.url,
+              "PUT",
+              bytesOf(100, n),
+            ),
+          ),
+        );
+
+        const outcomes = answers.map(
+          (answer) => answer.json?.errors?.[0]?.extensions.code ?? "stored",
+        );
+        expect(outcomes.sort()).toEqual([
+          "FORBIDDEN",
+          "FORBIDDEN",
+          "FORBIDDEN",
+          "FORBIDDEN",
+          "FORBIDDEN",
+          "stored",
+        ]);
+        const state = await stateOf(caller.id);
+        expect(state).toEqual({
+          files: ["user-uploads/once.bin"],
+          incoming: [],
+          recorded: ["user-uploads/once.bin"],
+          bytes: 100,
+        });
+      });
     });
   });
 });

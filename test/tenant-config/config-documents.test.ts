@@ -90,6 +90,16 @@ describe("tenant configuration documents", () => {
         { branding: { displayName: "evil\u202eexe.pdf" } },
         "branding.displayName",
       ],
+      [
+        "a webhook to an IP address",
+        { settings: { webhooks: [{ url: "https://169.254.169.254/latest", events: [] }] } },
+        "settings.webhooks.0.url",
+      ],
+      [
+        "a webhook to localhost",
+        { settings: { webhooks: [{ url: "https://localhost/hook", events: [] }] } },
+        "settings.webhooks.0.url",
+      ],
       ["an unknown theme", { branding: { theme: "neon" } }, "branding.theme"],
       ["an unknown time zone", { settings: { timezone: "Mars/Olympus" } }, "settings.timezone"],
       ["a malformed locale", { settings: { locale: "english" } }, "settings.locale"],
@@ -164,6 +174,60 @@ describe("tenant configuration documents", () => {
     });
   });
 
+  it.each([
+    ["a number for a text", { settings: { locale: 5 } }, "settings.locale must be a string."],
+    [
+      "a fraction for a count",
+      { settings: { custom: {} }, branding: { theme: 1.5 } },
+      'branding.theme must be one of "light", "dark", "system".',
+    ],
+    [
+      "a secret name with a space",
+      { settings: { secrets: { "bad name": "x" } } },
+      "settings.secrets.bad name has a name that is not allowed: secret names are letters, digits, _ and -.",
+    ],
+  ])("says what is wrong with %s", async (_, input, message) => {
+    const res = await update(adminToken, input);
+
+    expect(refusal(res)).toMatchObject({ code: "BAD_USER_INPUT", message });
+  });
+
+  it("tells staff a limit's own maximum, not the largest safe integer", async () => {
+    const res = await update(staffToken, { limits: { requestsPerMinute: 1e300 } });
+
+    expect(refusal(res)).toMatchObject({
+      field: "limits.requestsPerMinute",
+      message: "limits.requestsPerMinute must be at most 1000000.",
+    });
+  });
+
+  it("keeps the name when the documents sent with it are refused", async () => {
+    await update(adminToken, { settings: { secrets: { FIRST: "1" } } });
+    const before = await gw.gateway.database.control.tenant.findUniqueOrThrow({
+      where: { id: tenant.tenantId },
+    });
+    const tooMany = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`K${i}`, "v"]));
+
+    const res = await update(adminToken, {
+      name: "Renamed by a refused update",
+      settings: { secrets: tooMany },
+    });
+
+    expect(refusal(res)).toMatchObject({ code: "BAD_USER_INPUT", field: "settings.secrets" });
+    const after = await gw.gateway.database.control.tenant.findUniqueOrThrow({
+      where: { id: tenant.tenantId },
+    });
+    expect(after.name).toBe(before.name);
+    await update(adminToken, { settings: { secrets: { FIRST: null } } });
+  });
+
+  it("saves a name sent with documents together with them", async () => {
+    const res = await update(adminToken, { name: "Renamed", branding: { displayName: "Renamed" } });
+
+    expect(res.body.errors).toBeUndefined();
+    expect((res.body.data as { updateTenantConfig: Data }).updateTenantConfig.name).toBe("Renamed");
+  });
+
   describe("who edits what", () => {
     it("lets a tenant admin edit settings and branding", async () => {
       const res = await update(adminToken, {
@@ -208,13 +272,13 @@ describe("tenant configuration documents", () => {
     });
 
     it("lays the tenant's own limits over its plan's", async () => {
-      const res = await update(staffToken, { limits: { requestsPerMinute: 42 } });
+      const res = await update(staffToken, { limits: { requestsPerMinute: 4_200 } });
 
       expect(res.body.errors).toBeUndefined();
       const now = await config(staffToken);
-      expect(now.limits).toEqual({ requestsPerMinute: 42 });
+      expect(now.limits).toEqual({ requestsPerMinute: 4_200 });
       expect(now.effectiveLimits).toMatchObject({
-        requestsPerMinute: 42,
+        requestsPerMinute: 4_200,
         userRequestsPerMinute: 600,
       });
     });
@@ -317,6 +381,16 @@ describe("tenant configuration documents", () => {
       expect(first.body.data?.tenantConfigVersions).toEqual([
         expect.objectContaining({ version: 1, action: "provision" }),
       ]);
+    });
+
+    it.each([
+      [{ first: -5 }, "first"],
+      [{ first: 101 }, "first"],
+      [{ first: 5, before: -1 }, "before"],
+    ])("refuses a page of %j naming %s", async (variables, field) => {
+      const res = await send(VERSIONS, adminToken, variables);
+
+      expect(refusal(res)).toMatchObject({ code: "BAD_USER_INPUT", field });
     });
 
     it("restores an earlier version as a new one, secrets included", async () => {

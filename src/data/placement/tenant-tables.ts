@@ -33,4 +33,5 @@ export const NON_TENANT_MODELS: readonly string[] = [
   "FeatureFlag",
   "FeatureFlagOverride",
   "StoredFile",
+  "UploadLinkClaim",
 ];

@@ -19,7 +19,7 @@ export function parseInput<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
 
-  const issue = result.error.issues[0];
+  const issue = firstIssue(result.error.issues);
   if (!issue) throw badInput(field, `${field} is not valid.`);
   if (issue.code === "unrecognized_keys") {
     const named = pathOf(field, [...issue.path, issue.keys[0] ?? ""]);
@@ -30,10 +30,34 @@ export function parseInput<S extends z.ZodType>(
   throw badInput(named, `${named} ${describeIssue(issue)}.`);
 }
 
+/**
+ * The issue to report: the first, except that a number past both the safe
+ * integer range and a field's own maximum is told the field's maximum.
+ */
+function firstIssue(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue | undefined {
+  const [first] = issues;
+  if (first?.code !== "too_big") return first;
+  const samePath = (other: z.core.$ZodIssue) => other.path.join(".") === first.path.join(".");
+
+  return issues
+    .filter((other) => other.code === "too_big" && samePath(other))
+    .reduce((low, other) =>
+      Number((other as { maximum: unknown }).maximum) <
+      Number((low as { maximum: unknown }).maximum)
+        ? other
+        : low,
+    );
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
-      return issue.input === undefined ? "is required" : `must be ${article(issue.expected)}`;
+      // zod leaves the input out of its issues; its message says what came.
+      return issue.message.endsWith("received undefined")
+        ? "is required"
+        : `must be ${article(issue.expected)}`;
+    case "invalid_key":
+      return `has a name that is not allowed: ${issue.issues[0]?.message ?? "see the documentation"}`;
     case "invalid_value":
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "too_big":
@@ -57,6 +81,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 function article(expected: string): string {
   switch (expected) {
     case "int":
+    case "safeint":
       return "a whole number";
     case "object":
       return "an object";

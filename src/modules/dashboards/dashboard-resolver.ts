@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { requireScope, type GatewayContext } from "../../context/gateway-context.js";
+import { modulesOf } from "../../tenant-config/effective-config.js";
 import { UserType } from "../identity/identity-types.js";
 import { loadUserOrFail } from "../identity/identity-resolver.js";
 import * as dashboards from "./dashboard-service.js";
@@ -41,6 +42,17 @@ export class DashboardResolver {
     @Arg("input", () => UpdateDashboardInput) input: UpdateDashboardInput,
   ) {
     return dashboards.updateDashboard(requireScope(ctx), ctx, id, input);
+  }
+
+  /**
+   * Only modules the plan includes show: after a downgrade, a dashboard
+   * keeps the others stored (an upgrade brings them back) but cannot use them.
+   */
+  @FieldResolver(() => [String])
+  modules(@Root() dashboard: DashboardRecord, @Ctx() ctx: GatewayContext): string[] {
+    const included = new Set(modulesOf(requireScope(ctx).tenant));
+
+    return dashboard.modules.filter((module) => included.has(module));
   }
 
   @FieldResolver(() => UserType)

@@ -6,6 +6,7 @@ import type { FeatureFlag } from "../../features/feature-flag.js";
 import { PLAN_NAMES } from "../../tenant-config/plans.js";
 import { isTenantId } from "../../tenancy/index.js";
 import { parseInput } from "../common/parse-input.js";
+import { isPlainText } from "../common/validate.js";
 import type { FeatureFlagInput, FeatureFlagType } from "./feature-types.js";
 
 const FLAG_KEY = /^[a-z][a-z0-9-]{1,39}$/;
@@ -15,7 +16,12 @@ const flagInputSchema = z.strictObject({
   key: z
     .string()
     .regex(FLAG_KEY, "must be 2-40 lowercase letters, digits or '-', starting with a letter"),
-  description: z.string().trim().max(200).nullish(),
+  description: z
+    .string()
+    .trim()
+    .max(200)
+    .refine(isPlainText, "must not contain control or bidirectional control characters")
+    .nullish(),
   enabledByDefault: z.boolean().nullish(),
   plans: z
     .array(z.enum(PLAN_NAMES as [string, ...string[]]))

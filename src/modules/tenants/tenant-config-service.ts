@@ -127,8 +127,6 @@ export async function updateTenantConfig(
   const tenantId = scope.tenant.id;
   const actorId = actorOf(ctx.principal) ?? "unknown";
   const control = ctx.platform.database.control;
-  if (update.name)
-    await control.tenant.update({ where: { id: tenantId }, data: { name: update.name } });
   const changesDocuments = documentsIn(input).some((key) => key !== "name");
   const edit: ConfigEdit = ({ documents, parts }) => ({
     documents: {
@@ -143,9 +141,18 @@ export async function updateTenantConfig(
         update.billingDetails === undefined ? parts.billingDetails : update.billingDetails,
     },
   });
+  // The name goes with the documents, in their transaction: a refused
+  // document leaves the name as it was.
   const version = changesDocuments
-    ? await writeConfig(configStore(ctx), tenantId, edit, { actorId, action: "update" })
+    ? await writeConfig(configStore(ctx), tenantId, edit, {
+        actorId,
+        action: "update",
+        name: update.name,
+      })
     : undefined;
+  if (!changesDocuments && update.name) {
+    await control.tenant.update({ where: { id: tenantId }, data: { name: update.name } });
+  }
 
   await recordPlatformAudit(control, {
     actorId,

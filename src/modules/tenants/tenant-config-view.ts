@@ -1,4 +1,5 @@
 import type { GatewayContext, TenantScope } from "../../context/gateway-context.js";
+import { badInput } from "../../errors/index.js";
 import { listVersions, openParts, readStoredConfig } from "../../tenant-config/config-store.js";
 import { limitsOf } from "../../tenant-config/effective-config.js";
 import type { TenantConfigType, TenantConfigVersionType } from "./tenant-types.js";
@@ -40,8 +41,12 @@ export async function loadConfigVersions(
   first: number,
   before: number | null,
 ): Promise<TenantConfigVersionType[]> {
+  if (first < 1 || first > MAX_VERSIONS) {
+    throw badInput("first", `first must be from 1 to ${MAX_VERSIONS}.`);
+  }
+  if (before !== null && before < 2) throw badInput("before", "before must be 2 or more.");
   const versions = await listVersions(ctx.platform.database.control, scope.tenant.id, {
-    first: Math.min(Math.max(first, 1), MAX_VERSIONS),
+    first,
     ...(before !== null && { before }),
   });
 
