@@ -19,6 +19,16 @@ export interface FormatErrorOptions {
   logger: Logger;
 }
 
+/** `Variable "$first" got invalid value …`: GraphQL's coercion errors name the variable. */
+const VARIABLE_ERROR = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)"/;
+
+/** The field a request-level input error is about, when its message names one. */
+function fieldOf(message: string): { field: string } | undefined {
+  const variable = VARIABLE_ERROR.exec(message)?.[1];
+
+  return variable === undefined ? undefined : { field: variable };
+}
+
 /**
  * The one place where any error becomes what a client sees. Known codes pass
  * with their message; everything else becomes `INTERNAL_SERVER_ERROR` with a
@@ -45,6 +55,7 @@ export function createErrorFormatter(options: FormatErrorOptions) {
         message,
         extensions: {
           ...extensions,
+          ...(code === "BAD_USER_INPUT" && extensions.field === undefined && fieldOf(message)),
           code,
           ...(options.production || stacktrace === undefined ? {} : { stacktrace }),
         },

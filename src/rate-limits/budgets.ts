@@ -107,11 +107,28 @@ function counterKey(
  * and `cost` to each cost budget.
  *
  * A signed-in user draws on their own budgets and the tenant's. An
- * anonymous caller draws on its address's budgets (its request budget no
- * larger than the anonymous pool) and on the anonymous pool, never on the
+ * anonymous caller draws on its address's budgets (its request budget a
+ * tenth of the anonymous pool) and on the anonymous pool, never on the
  * tenant's: tenant ids are public, and anonymous traffic from many
  * addresses must not spend what signed-in users depend on.
  */
+/**
+ * How many of the anonymous pool one client address may take: a tenth (at
+ * least one request), or the per-user limit when that is smaller. One
+ * address alone, or one IPv6 /64, then cannot empty the pool that every
+ * login page of the tenant draws on; that takes ten.
+ */
+export const ANONYMOUS_ADDRESS_SHARE = 10;
+
+export function anonymousAddressLimit(limits: TenantLimits): number {
+  const share = Math.max(
+    1,
+    Math.floor(limits.anonymousRequestsPerMinute / ANONYMOUS_ADDRESS_SHARE),
+  );
+
+  return Math.min(limits.userRequestsPerMinute, share);
+}
+
 export function chargesFor(
   tenantId: string,
   deploymentId: string,
@@ -128,9 +145,7 @@ export function chargesFor(
     {
       budget: "USER_REQUESTS",
       key: key("requests", who),
-      limit: anonymous
-        ? Math.min(limits.userRequestsPerMinute, limits.anonymousRequestsPerMinute)
-        : limits.userRequestsPerMinute,
+      limit: anonymous ? anonymousAddressLimit(limits) : limits.userRequestsPerMinute,
       points: 1,
     },
     {

@@ -1,4 +1,4 @@
-import { link, rename, rm } from "node:fs/promises";
+import { link, rename, rm, rmdir } from "node:fs/promises";
 import { incomingFile, inspectFile, makeFolders, type FileLocation } from "./tenant-files.js";
 
 /**
@@ -40,16 +40,39 @@ export async function placeFile(received: string, location: FileLocation): Promi
   };
 }
 
-/** Moves a file out of place (to the incoming directory) until the placement settles. */
+/**
+ * Removes the folders above a file that are empty now, innermost first,
+ * stopping at the first that is not: a folder left behind would keep its
+ * name from ever being used for a file. Runs under the tenant's storage
+ * lock, like every placement, so no upload is filling a folder meanwhile.
+ */
+async function removeEmptyFolders(location: FileLocation): Promise<void> {
+  for (const folder of [...location.folders].reverse()) {
+    const removed = await rmdir(folder).then(
+      () => true,
+      () => false,
+    );
+    if (!removed) return;
+  }
+}
+
+/**
+ * Moves a file out of place (to the incoming directory) until the placement
+ * settles, and removes the folders it leaves empty; an undo makes them again.
+ */
 export async function takeFile(location: FileLocation): Promise<Placement> {
   if ((await inspectFile(location)) === "absent") {
     return { undo: async () => undefined, settle: async () => undefined };
   }
   const aside = await incomingFile(location.tenantDirectory, "removed");
   await rename(location.file, aside);
+  await removeEmptyFolders(location);
 
   return {
-    undo: () => rename(aside, location.file),
+    undo: async () => {
+      await makeFolders(location);
+      await rename(aside, location.file);
+    },
     settle: () => removeIfThere(aside),
   };
 }

@@ -16,8 +16,9 @@ export interface TenantLimits {
    */
   readonly queryCostPerMinute: number;
   /**
-   * Requests per minute for one user, or for one anonymous client address
-   * (an IPv6 client's /64), where no more than `anonymousRequestsPerMinute`.
+   * Requests per minute for one user. An anonymous client address (an IPv6
+   * client's /64) gets a tenth of `anonymousRequestsPerMinute`, or this
+   * when it is smaller (see src/rate-limits/budgets.ts).
    */
   readonly userRequestsPerMinute: number;
   /**

@@ -18,8 +18,8 @@ import {
   setRateLimits,
 } from "./rate-limit-support.js";
 
-/** Four client addresses of the loopback network, as four anonymous callers. */
-const ADDRESSES = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"];
+/** Twelve client addresses of the loopback network, as twelve anonymous callers. */
+const ADDRESSES = Array.from({ length: 12 }, (_, i) => `127.0.0.${i + 2}`);
 
 describe("anonymous callers", () => {
   let gw: TestGateway;
@@ -51,12 +51,14 @@ describe("anonymous callers", () => {
   }
 
   /** Each address in turn sends `each` anonymous requests, one after the other. */
-  async function flood(tenantId: string, each: number): Promise<GraphQLResponse[]> {
+  async function flood(tenantId: string, each: number): Promise<GraphQLResponse[][]> {
     const answers = [];
     for (const address of ADDRESSES) {
+      const mine = [];
       for (let n = 0; n < each; n += 1) {
-        answers.push(await postFrom(gw.url, address, CHEAP, { tenant: tenantId }));
+        mine.push(await postFrom(gw.url, address, CHEAP, { tenant: tenantId }));
       }
+      answers.push(mine);
     }
 
     return answers;
@@ -64,50 +66,43 @@ describe("anonymous callers", () => {
 
   describe("flooding a tenant from several addresses", () => {
     let fx: TenantFixture;
-    let flooded: GraphQLResponse[];
+    let flooded: GraphQLResponse[][];
 
     beforeAll(async () => {
       fx = await freshTenant("rl-anon-flood");
+      // A pool of 10: each address may take one of it.
       await setRateLimits(gw, staffToken, fx.tenantId, {
         requestsPerMinute: 6,
         userRequestsPerMinute: 20,
-        anonymousRequestsPerMinute: 8,
+        anonymousRequestsPerMinute: 10,
       });
-      flooded = await flood(fx.tenantId, 4);
+      flooded = await flood(fx.tenantId, 2);
     });
 
-    it("are served until their shared pool is spent, then refused with ANONYMOUS_REQUESTS", () => {
-      const refused = flooded.slice(8);
+    it("hold each address to a tenth of the pool, so it takes ten addresses to spend it", () => {
+      const reasons = flooded.map((answers) =>
+        answers.map((res) => (res.status === 200 ? 200 : extensionsOf(res).reason)),
+      );
 
-      expect(flooded.map((res) => res.status)).toEqual([
-        ...Array(8).fill(200),
-        ...Array(8).fill(429),
+      expect(reasons).toEqual([
+        ...Array(10).fill([200, "USER_REQUESTS"]),
+        ["ANONYMOUS_REQUESTS", "ANONYMOUS_REQUESTS"],
+        ["ANONYMOUS_REQUESTS", "ANONYMOUS_REQUESTS"],
       ]);
-      expect(flooded.map((res) => rateLimitFields(res).remaining)).toEqual([
-        7,
-        6,
-        5,
-        4,
-        3,
-        2,
-        1,
-        0,
-        ...Array(8).fill(0),
-      ]);
-      for (const res of flooded) {
-        expect(rateLimitFields(res)).toMatchObject({ limit: 8, policy: "8;w=60" });
-      }
-      for (const res of refused) {
+      const [first] = flooded[0]!;
+      expect(rateLimitFields(first!)).toMatchObject({ limit: 1, remaining: 0, policy: "1;w=60" });
+      expect(extensionsOf(flooded[0]![1]!)).toMatchObject({ limit: 1, remaining: 0 });
+    });
+
+    it("are refused with ANONYMOUS_REQUESTS once the pool is spent", () => {
+      for (const res of [...flooded[10]!, ...flooded[11]!]) {
         const wait = extensionsOf(res).retryAfterSeconds as number;
         expect(codesOf(res)).toEqual(["RATE_LIMITED"]);
-        expect(extensionsOf(res)).toMatchObject({
-          reason: "ANONYMOUS_REQUESTS",
-          limit: 8,
-          remaining: 0,
-        });
+        expect(extensionsOf(res)).toMatchObject({ limit: 10, remaining: 0 });
+        expect(rateLimitFields(res)).toMatchObject({ limit: 10, policy: "10;w=60" });
         expect(rateLimitFields(res).retryAfter).toBe(wait);
         expect(res.body.errors?.[0]?.message).toBe(
-          `This organization's budget of 8 requests per minute for callers who are not signed in is spent. Sign in, or try again in ${wait === 1 ? "1 second" : `${wait} seconds`}.`,
+          `This organization's budget of 10 requests per minute for callers who are not signed in is spent. Sign in, or try again in ${wait === 1 ? "1 second" : `${wait} seconds`}.`,
         );
       }
     });
@@ -127,23 +122,23 @@ describe("anonymous callers", () => {
     });
 
     it("count in Redis apart from the tenant's counters, keeping only what was admitted", async () => {
-      expect(await counter(fx.tenantId, "requests", "anonymous")).toBe("8");
+      expect(await counter(fx.tenantId, "requests", "anonymous")).toBe("10");
       expect(await counter(fx.tenantId, "requests", "tenant")).toBe("6");
       expect(await counter(fx.tenantId, "cost", "tenant")).toBe("6");
-      expect(await counter(fx.tenantId, "requests", "client:127.0.0.2")).toBe("4");
-      expect(await counter(fx.tenantId, "requests", "client:127.0.0.3")).toBe("4");
+      expect(await counter(fx.tenantId, "requests", "client:127.0.0.2")).toBe("1");
+      expect(await counter(fx.tenantId, "requests", "client:127.0.0.11")).toBe("1");
       // Refused by the pool: what they added to their own budgets was given back.
-      expect(await counter(fx.tenantId, "requests", "client:127.0.0.4")).toBe("0");
-      expect(await counter(fx.tenantId, "cost", "client:127.0.0.5")).toBe("0");
+      expect(await counter(fx.tenantId, "requests", "client:127.0.0.12")).toBe("0");
+      expect(await counter(fx.tenantId, "cost", "client:127.0.0.13")).toBe("0");
     });
   });
 
   describe("one address", () => {
-    it("is held to the per-user limit or the pool, whichever is smaller, before the pool", async () => {
+    it("is held to a tenth of the pool, and others are still served", async () => {
       const fx = await freshTenant("rl-anon-address");
       await setRateLimits(gw, staffToken, fx.tenantId, {
         userRequestsPerMinute: 20,
-        anonymousRequestsPerMinute: 3,
+        anonymousRequestsPerMinute: 30,
       });
 
       const answers = [];
@@ -157,25 +152,41 @@ describe("anonymous callers", () => {
       expect(answers[3]!.body.errors?.[0]?.message).toMatch(
         /^Your budget of 3 requests per minute is spent\. Try again in \d+ seconds?\.$/,
       );
-      expect(other.status).toBe(429);
-      expect(extensionsOf(other)).toMatchObject({ reason: "ANONYMOUS_REQUESTS", limit: 3 });
-      expect(await counter(fx.tenantId, "requests", "anonymous")).toBe("3");
+      expect(other.status).toBe(200);
+      expect(await counter(fx.tenantId, "requests", "anonymous")).toBe("4");
       expect(await counter(fx.tenantId, "requests", "tenant")).toBeNull();
+    });
+
+    it("is held to the per-user limit when that is smaller than its share", async () => {
+      const fx = await freshTenant("rl-anon-user");
+      await setRateLimits(gw, staffToken, fx.tenantId, {
+        userRequestsPerMinute: 2,
+        anonymousRequestsPerMinute: 100,
+      });
+
+      const answers = [];
+      for (let n = 0; n < 3; n += 1) {
+        answers.push(await postFrom(gw.url, ADDRESSES[2]!, CHEAP, { tenant: fx.tenantId }));
+      }
+
+      expect(answers.map((res) => res.status)).toEqual([200, 200, 429]);
+      expect(extensionsOf(answers[2]!)).toMatchObject({ reason: "USER_REQUESTS", limit: 2 });
     });
   });
 
   describe("on a plan's defaults", () => {
-    it("share the starter plan's 120 requests a minute, apart from the tenant's 600", async () => {
+    it("share the starter plan's 120 requests a minute, 12 per address, apart from the tenant's 600", async () => {
       const fx = await freshTenant("rl-anon-plan");
 
       const res = await postFrom(gw.url, ADDRESSES[2]!, CHEAP, { tenant: fx.tenantId });
 
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual({ tenant: { id: fx.tenantId } });
+      // The address's share (11 of 12 left) is closer to exhaustion than the pool.
       expect(rateLimitFields(res)).toMatchObject({
-        limit: 120,
-        remaining: 119,
-        policy: "120;w=60",
+        limit: 12,
+        remaining: 11,
+        policy: "12;w=60",
       });
       expect(await counter(fx.tenantId, "requests", "anonymous")).toBe("1");
       expect(await counter(fx.tenantId, "requests", "client:127.0.0.4")).toBe("1");

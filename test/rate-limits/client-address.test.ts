@@ -47,8 +47,8 @@ describe("what an anonymous request is charged", () => {
     const charges = chargesFor("acme", "dep", limits, { kind: "client", address: "::1" }, 7);
 
     expect(charges.own.map((c) => [c.budget, c.limit, c.points])).toEqual([
-      // The per-user 240 bounded by the anonymous pool's 120.
-      ["USER_REQUESTS", 120, 1],
+      // A tenth of the anonymous pool's 120: one address cannot spend it alone.
+      ["USER_REQUESTS", 12, 1],
       ["USER_QUERY_COST", 250_000, 7],
     ]);
     expect(charges.pool).toEqual([

@@ -19,6 +19,7 @@ describe("requests a client got wrong", () => {
     for (const variables of [{ t: 123 }, { t: ["x"] }, {}]) {
       const res = await gw.request(create, { tenant: tenant.tenantId, token: admin, variables });
       expect(codesOf(res)).toEqual(["BAD_USER_INPUT"]);
+      expect(res.body.errors?.[0]?.extensions?.field).toBe("t");
     }
     const page = "query($f: Int) { challenges(first: $f) { edges { cursor } } }";
     for (const f of ["abc", 2147483648]) {
@@ -28,6 +29,7 @@ describe("requests a client got wrong", () => {
         variables: { f },
       });
       expect(codesOf(res)).toEqual(["BAD_USER_INPUT"]);
+      expect(res.body.errors?.[0]?.extensions?.field).toBe("f");
     }
     const after = await gw.request<{ challenges: { edges: unknown[] } }>(
       "{ challenges(first: 100) { edges { cursor } } }",
