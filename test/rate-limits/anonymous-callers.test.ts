@@ -175,18 +175,18 @@ describe("anonymous callers", () => {
   });
 
   describe("on a plan's defaults", () => {
-    it("share the starter plan's 120 requests a minute, 12 per address, apart from the tenant's 600", async () => {
+    it("share the starter plan's 600 anonymous requests a minute, 60 per address, apart from the tenant's", async () => {
       const fx = await freshTenant("rl-anon-plan");
 
       const res = await postFrom(gw.url, ADDRESSES[2]!, CHEAP, { tenant: fx.tenantId });
 
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual({ tenant: { id: fx.tenantId } });
-      // The address's share (11 of 12 left) is closer to exhaustion than the pool.
+      // The address's share (59 of 60 left) is closer to exhaustion than the pool.
       expect(rateLimitFields(res)).toMatchObject({
-        limit: 12,
-        remaining: 11,
-        policy: "12;w=60",
+        limit: 60,
+        remaining: 59,
+        policy: "60;w=60",
       });
       expect(await counter(fx.tenantId, "requests", "anonymous")).toBe("1");
       expect(await counter(fx.tenantId, "requests", "client:127.0.0.4")).toBe("1");

@@ -47,15 +47,15 @@ describe("what an anonymous request is charged", () => {
     const charges = chargesFor("acme", "dep", limits, { kind: "client", address: "::1" }, 7);
 
     expect(charges.own.map((c) => [c.budget, c.limit, c.points])).toEqual([
-      // A tenth of the anonymous pool's 120: one address cannot spend it alone.
-      ["USER_REQUESTS", 12, 1],
+      // A tenth of the anonymous pool's 600: one address cannot spend it alone.
+      ["USER_REQUESTS", 60, 1],
       ["USER_QUERY_COST", 250_000, 7],
     ]);
     expect(charges.pool).toEqual([
       {
         budget: "ANONYMOUS_REQUESTS",
         key: "ogc:acme:ratelimit:dep:requests:anonymous",
-        limit: 120,
+        limit: 600,
         points: 1,
       },
     ]);

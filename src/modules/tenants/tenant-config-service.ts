@@ -15,8 +15,12 @@ import {
   secretsSchema,
   settingsSchema,
   type DocumentName,
+  type TenantBilling,
   type TenantBillingDetails,
+  type TenantBranding,
+  type TenantLimitsDocument,
   type TenantSecrets,
+  type TenantSettings,
 } from "../../tenant-config/document-schemas.js";
 import type { TenantRecord } from "../../tenancy/tenant-registry.js";
 import { parseInput } from "../common/parse-input.js";
@@ -60,11 +64,11 @@ function applySecrets(
 /** The checked contents of an update, before anything is read or written. */
 interface CheckedUpdate {
   name?: string;
-  settings?: ReturnType<typeof settingsSchema.parse>;
+  settings?: TenantSettings;
   secrets?: Record<string, string | null>;
-  branding?: ReturnType<typeof brandingSchema.parse>;
-  limits?: ReturnType<typeof limitsSchema.parse>;
-  billing?: ReturnType<typeof billingSchema.parse>;
+  branding?: TenantBranding;
+  limits?: TenantLimitsDocument;
+  billing?: TenantBilling;
   /** undefined: keep; null: remove. */
   billingDetails?: TenantBillingDetails | null;
 }
