@@ -200,12 +200,22 @@ function parsePublicUrl(env: Env): string | undefined {
 }
 
 /** Reads the configuration from `env`; throws {@link ConfigError} on a bad value. */
-export function loadConfig(env: Env = process.env): GatewayConfig {
+export interface LoadConfigOptions {
+  /**
+   * Whether the process verifies tokens (default true). Maintenance tools
+   * (migrate, keys:rotate, tenant archives) never do, so production does
+   * not ask them for JWT settings they would not use.
+   */
+  readonly verifiesTokens?: boolean;
+}
+
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): GatewayConfig {
   const production = env.NODE_ENV === "production";
+  const verifiesTokens = options.verifiesTokens ?? true;
 
   const secret = env.JWT_SECRET;
   const jwksUrl = parseUrl(env, "JWKS_URL", ["https:", "http:"]);
-  if (production && !secret && !jwksUrl) {
+  if (production && verifiesTokens && !secret && !jwksUrl) {
     throw new ConfigError("Set JWKS_URL (or JWT_SECRET) when NODE_ENV=production.");
   }
   if (production && secret === DEVELOPMENT_JWT_SECRET) {

@@ -184,6 +184,26 @@ describe("a rotation that meets a key it cannot unwrap", () => {
     });
   });
 
+  it("runs in production without the token settings a gateway needs", async () => {
+    const written = { stdout: "", stderr: "" };
+    const exitCode = await main(
+      ["--json"],
+      {
+        NODE_ENV: "production",
+        DATABASE_URL: plane.url,
+        ENCRYPTION_KEY: KEY_B.toString("base64"),
+        ENCRYPTION_KEY_PREVIOUS: [KEY_A, KEY_C].map((key) => key.toString("base64")).join(","),
+      },
+      {
+        stdout: (text) => (written.stdout += text),
+        stderr: (text) => (written.stderr += text),
+      },
+    );
+
+    expect({ exitCode, stderr: written.stderr }).toEqual({ exitCode: 0, stderr: "" });
+    expect(JSON.parse(written.stdout)).toMatchObject({ keys: { rewrapped: 0, failed: [] } });
+  });
+
   it("exits 2 on bad usage or configuration, before opening the database", async () => {
     const badFlag = await runScript(plane, ["--all"], KEY_B);
     const badBatch = await runScript(plane, ["--batch-size", "0"], KEY_B);
