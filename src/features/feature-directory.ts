@@ -41,11 +41,6 @@ export class FeatureDirectory {
     return [...snapshot.flags.values()].sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  /** The overrides set for one tenant, by flag key. */
-  async overridesOf(tenantId: string): Promise<ReadonlyMap<string, boolean>> {
-    return (await this.#current()).overrides.get(tenantId) ?? new Map();
-  }
-
   /** The tenants that have an override of `flagKey`, with its value. */
   async overridesOfFlag(flagKey: string): Promise<{ tenantId: string; enabled: boolean }[]> {
     const found: { tenantId: string; enabled: boolean }[] = [];

@@ -49,3 +49,8 @@ export function decideFlag(
 
   return { enabled: false, reason: "none" };
 }
+
+/** What a caller is told when a feature it uses is off for its tenant. */
+export function featureDisabledMessage(key: string): string {
+  return `The ${key} feature is not enabled for this organization.`;
+}

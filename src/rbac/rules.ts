@@ -5,6 +5,7 @@ import type { GatewayContext } from "../context/gateway-context.js";
 import { GatewayError, unauthenticated } from "../errors/index.js";
 import { managingRole } from "../modules/organizations/organization-service.js";
 import { MembershipRole } from "../generated/prisma/enums.js";
+import { featureDisabledMessage } from "../features/feature-flag.js";
 import { hasPermission } from "./access.js";
 
 /**
@@ -126,11 +127,7 @@ export function featureOn(key: string): Check {
     if (scoped !== true || !ctx.scope) return scoped;
     if (await ctx.platform.features.isEnabled(ctx.scope.tenant, key)) return true;
 
-    return new GatewayError(
-      "FEATURE_DISABLED",
-      `The ${key} feature is not enabled for this organization.`,
-      { feature: key },
-    );
+    return new GatewayError("FEATURE_DISABLED", featureDisabledMessage(key), { feature: key });
   };
 }
 

@@ -6,12 +6,13 @@
  * Exit status: 0 when every tenant is upgraded, 1 when any failed, 2 on bad usage or config.
  * Reads the gateway's environment (DATABASE_URL, DATABASE_SERVERS, ENCRYPTION_KEY, DATA_DIR).
  */
-import { parseArgs as parseCommandLine } from "node:util";
 import {
   messageOf,
   readCommandLine,
+  readFlags,
   runIfEntry,
   UsageError,
+  wholeNumberFlag,
   type ScriptOutput,
 } from "./script-io.js";
 import { openDatabase } from "../data/index.js";
@@ -51,9 +52,8 @@ export interface MigrateArgs {
 
 /** Parses the arguments after the script name; throws {@link UsageError} on anything else. */
 export function parseArgs(argv: readonly string[]): MigrateArgs {
-  let values;
-  try {
-    ({ values } = parseCommandLine({
+  const { values } = readFlags(
+    {
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -64,10 +64,9 @@ export function parseArgs(argv: readonly string[]): MigrateArgs {
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
-    }));
-  } catch (error) {
-    throw new UsageError(`${messageOf(error)}\n\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
 
   const { tenant, channel } = values;
   if (tenant !== undefined && !isTenantId(tenant)) {
@@ -79,12 +78,13 @@ export function parseArgs(argv: readonly string[]): MigrateArgs {
   if (tenant !== undefined && channel !== undefined) {
     throw new UsageError(`Give --tenant or --channel, not both.\n\n${USAGE}`);
   }
-  const concurrency = Number(values.concurrency ?? DEFAULT_UPGRADE_CONCURRENCY);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    throw new UsageError(
-      `--concurrency must be a whole number from 1 to 64, got "${values.concurrency}".\n\n${USAGE}`,
-    );
-  }
+  const concurrency = wholeNumberFlag(
+    "--concurrency",
+    values.concurrency,
+    DEFAULT_UPGRADE_CONCURRENCY,
+    64,
+    USAGE,
+  );
 
   return {
     ...(tenant === undefined ? {} : { tenantId: tenant }),

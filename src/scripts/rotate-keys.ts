@@ -6,12 +6,12 @@
  * a master key. Safe to run again and while gateways serve. Exit status: 0 when every key is
  * current, 1 when any tenant failed, 2 on bad usage or config.
  */
-import { parseArgs as parseCommandLine } from "node:util";
 import {
   messageOf,
   readCommandLine,
+  readFlags,
   runIfEntry,
-  UsageError,
+  wholeNumberFlag,
   type ScriptOutput,
 } from "./script-io.js";
 import { rotateTenantKeys, type RotationFailure, type RotationReport } from "../crypto/index.js";
@@ -42,11 +42,10 @@ export interface RotateArgs {
   help: boolean;
 }
 
-/** Parses the arguments after the script name; throws {@link UsageError} on anything else. */
+/** Parses the arguments after the script name; throws a UsageError on anything else. */
 export function parseArgs(argv: readonly string[]): RotateArgs {
-  let values;
-  try {
-    ({ values } = parseCommandLine({
+  const { values } = readFlags(
+    {
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -57,29 +56,17 @@ export function parseArgs(argv: readonly string[]): RotateArgs {
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
-    }));
-  } catch (error) {
-    throw new UsageError(`${messageOf(error)}\n\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
 
   return {
     dryRun: values["dry-run"] ?? false,
-    batchSize: wholeNumber("--batch-size", values["batch-size"], 200, 10_000),
-    concurrency: wholeNumber("--concurrency", values.concurrency, 4, 32),
+    batchSize: wholeNumberFlag("--batch-size", values["batch-size"], 200, 10_000, USAGE),
+    concurrency: wholeNumberFlag("--concurrency", values.concurrency, 4, 32, USAGE),
     json: values.json ?? false,
     help: values.help ?? false,
   };
-}
-
-function wholeNumber(flag: string, raw: string | undefined, fallback: number, max: number) {
-  const value = Number(raw ?? fallback);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new UsageError(
-      `${flag} must be a whole number from 1 to ${max}, got "${raw}".\n\n${USAGE}`,
-    );
-  }
-
-  return value;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { parseArgs as parseCommandLine, type ParseArgsConfig } from "node:util";
 import { pathToFileURL } from "node:url";
 import { ConfigError, loadConfig, type GatewayConfig } from "../config/index.js";
 
@@ -57,4 +58,37 @@ export function readCommandLine<A>(
     out.stderr(`${error.message}\n`);
     return null;
   }
+}
+
+/**
+ * node:util's parseArgs, strict, with a refusal turned into a
+ * {@link UsageError} that ends with the script's usage.
+ */
+export function readFlags<const T extends ParseArgsConfig>(
+  config: T,
+  usage: string,
+): ReturnType<typeof parseCommandLine<T>> {
+  try {
+    return parseCommandLine(config);
+  } catch (error) {
+    throw new UsageError(`${messageOf(error)}\n\n${usage}`);
+  }
+}
+
+/** A flag's whole number from 1 to `max`, or `fallback` when it is absent. */
+export function wholeNumberFlag(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  max: number,
+  usage: string,
+): number {
+  const value = Number(raw ?? fallback);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UsageError(
+      `${flag} must be a whole number from 1 to ${max}, got "${raw}".\n\n${usage}`,
+    );
+  }
+
+  return value;
 }

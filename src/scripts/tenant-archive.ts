@@ -10,12 +10,12 @@
  */
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseArgs as parseCommandLine } from "node:util";
 import type { GatewayConfig } from "../config/index.js";
 import { openInvalidationBus } from "../events/invalidation-bus.js";
 import {
   messageOf,
   readCommandLine,
+  readFlags,
   runIfEntry,
   UsageError,
   type ScriptOutput,
@@ -56,9 +56,8 @@ const usage = (problem: string) => new UsageError(`${problem}\n\n${USAGE}`);
 
 /** Parses `export …` or `import …`; throws {@link UsageError} on anything else. */
 export function parseArgs(argv: readonly string[]): ArchiveCommand {
-  let parsed;
-  try {
-    parsed = parseCommandLine({
+  const parsed = readFlags(
+    {
       args: [...argv],
       strict: true,
       allowPositionals: true,
@@ -71,10 +70,9 @@ export function parseArgs(argv: readonly string[]): ArchiveCommand {
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (error) {
-    throw usage(messageOf(error));
-  }
+    },
+    USAGE,
+  );
   const { values, positionals } = parsed;
   if (values.help) return { kind: "help" };
   const [command, ...rest] = positionals;

@@ -4,6 +4,7 @@ import type { Express, Request, Response } from "express";
 import { ERROR_CODES, GatewayError, type ErrorCode } from "../errors/index.js";
 import { TenantStatus } from "../generated/prisma/enums.js";
 import type { FeatureDirectory } from "../features/feature-directory.js";
+import { featureDisabledMessage } from "../features/feature-flag.js";
 import type { Logger } from "../logging/index.js";
 import {
   checkContent,
@@ -88,11 +89,7 @@ async function checkLink(
   switch (tenant.status) {
     case TenantStatus.ACTIVE:
       if (!(await deps.features.isEnabled(tenant, STORAGE_FEATURE))) {
-        throw new Refusal(
-          403,
-          "FEATURE_DISABLED",
-          "The storage feature is not enabled for this organization.",
-        );
+        throw new Refusal(403, "FEATURE_DISABLED", featureDisabledMessage(STORAGE_FEATURE));
       }
       return { tenant, link };
     case TenantStatus.SUSPENDED:

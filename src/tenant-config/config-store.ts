@@ -1,3 +1,4 @@
+import type { TenantKeyring } from "../crypto/index.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { PrismaClient as ControlClient } from "../generated/prisma/client.js";
 import type {
@@ -8,11 +9,8 @@ import type {
 } from "./document-schemas.js";
 import { configColumns, readConfig } from "./stored-config.js";
 
-/** Seals and opens values with a tenant's data key (src/crypto's TenantKeyring). */
-export interface ConfigSealer {
-  seal(tenantId: string, field: string, plaintext: string): Promise<string>;
-  open(tenantId: string, field: string, sealed: string): Promise<string>;
-}
+/** What the store needs of the keyring: sealing and opening with a tenant's data key. */
+export type ConfigSealer = Pick<TenantKeyring, "seal" | "open">;
 
 /** The field the sealed parts are bound to: a value moved elsewhere fails to open. */
 const SEALED_FIELD = "config.sealed";

@@ -33,7 +33,7 @@ const TENANT_EDITABLE: readonly DocumentName[] = ["settings", "branding"];
 const ALL_DOCUMENTS: readonly DocumentName[] = ["settings", "branding", "limits", "billing"];
 
 /** The documents the caller may change in this tenant. */
-export function editableDocuments(ctx: GatewayContext): readonly DocumentName[] {
+function editableDocuments(ctx: GatewayContext): readonly DocumentName[] {
   return ctx.access.isGlobalAdmin ? ALL_DOCUMENTS : TENANT_EDITABLE;
 }
 
@@ -123,7 +123,8 @@ export async function updateTenantConfig(
   scope: TenantScope,
   input: UpdateTenantConfigInput,
 ): Promise<void> {
-  if ((input.limits != null || input.billing != null) && !ctx.access.isGlobalAdmin) {
+  const editable = editableDocuments(ctx);
+  if (ALL_DOCUMENTS.some((name) => input[name] != null && !editable.includes(name))) {
     throw forbidden("Only platform administrators change limits and billing.");
   }
   const update = checkUpdate(input);
