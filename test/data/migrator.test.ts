@@ -120,7 +120,7 @@ describe("migrate on PostgreSQL", () => {
     const tables = await first.query(
       `SELECT 1 FROM information_schema.tables WHERE table_schema = 'racing'`,
     );
-    expect(tables.rowCount).toBe(21);
+    expect(tables.rowCount).toBe(27);
   });
 
   it("refuses a migration edited after it was applied", async () => {

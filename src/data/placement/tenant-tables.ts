@@ -34,4 +34,10 @@ export const NON_TENANT_MODELS: readonly string[] = [
   "FeatureFlagOverride",
   "StoredFile",
   "UploadLinkClaim",
+  "BackgroundJob",
+  "TenantTraffic",
+  "TenantUsagePeriod",
+  "ErrorCluster",
+  "ErrorClusterTenant",
+  "TenantHealthSample",
 ];
