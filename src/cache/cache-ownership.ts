@@ -59,10 +59,12 @@ export class CacheOwnership {
     if (claim === null) return false; // store down: not remembered, asked again next time
     const owned = claim.holder === this.#owner;
     if (!owned && known?.owned !== false) {
-      this.#logger.error(
-        { tenantId, holder: claim.holder },
-        "another gateway deployment holds this tenant's cache entries in the shared Redis; bypassing the cache for it",
-      );
+      this.#logger
+        .child({ tenantId })
+        .error(
+          { holder: claim.holder },
+          "another gateway deployment holds this tenant's cache entries in the shared Redis; bypassing the cache for it",
+        );
     }
     if (this.#answers.size > 10_000) this.#answers.clear();
     this.#answers.set(tenantId, { owned, until: Date.now() + RECHECK_MS });

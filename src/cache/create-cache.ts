@@ -6,7 +6,14 @@ import { createMemoryBackend } from "./memory-backend.js";
 import { createRedisBackend } from "./redis-backend.js";
 import { StoreHealth } from "./store-health.js";
 import { TenantView, type CacheCore, type CallOutcome } from "./tenant-cache.js";
-import type { CacheOptions, CacheStats, CacheStatus, GatewayCache, TenantCache } from "./types.js";
+import type {
+  CacheOptions,
+  CacheStats,
+  CacheStatus,
+  GatewayCache,
+  LookupListener,
+  TenantCache,
+} from "./types.js";
 import { withTimeout } from "./with-timeout.js";
 
 const SKIPPED: CallOutcome<never> = { ok: false };
@@ -21,6 +28,7 @@ class StoreCache implements GatewayCache, CacheCore {
   readonly #store: CacheBackend;
   readonly #health: StoreHealth;
   readonly #timeoutMs: number;
+  readonly #lookupListeners: LookupListener[] = [];
   #closed = false;
 
   constructor(store: CacheBackend, health: StoreHealth, options: CacheOptions, logger: Logger) {
@@ -37,6 +45,16 @@ class StoreCache implements GatewayCache, CacheCore {
     assertTenantId(tenantId);
 
     return new TenantView(tenantId, this);
+  }
+
+  onLookup(listener: LookupListener): void {
+    this.#lookupListeners.push(listener);
+  }
+
+  recordLookup(tenantId: string, hits: number, misses: number): void {
+    this.stats.hits += hits;
+    this.stats.misses += misses;
+    for (const listener of this.#lookupListeners) listener(tenantId, hits, misses);
   }
 
   async call<T>(work: (store: CacheBackend) => Promise<T>): Promise<CallOutcome<T>> {

@@ -14,6 +14,8 @@ export interface CacheCore {
   readonly owner: string;
   readonly stats: CacheStats;
   readonly logger: Logger;
+  /** Counts one read's hits and misses, in `stats` and for the tenant. */
+  recordLookup(tenantId: string, hits: number, misses: number): void;
   /** Runs one bounded, counted store call, or skips it while the store is down. */
   call<T>(work: (backend: CacheBackend) => Promise<T>): Promise<CallOutcome<T>>;
 }
@@ -49,8 +51,7 @@ export class TenantView implements TenantCache {
     });
 
     const hits = values.filter((value) => value !== undefined).length;
-    this.#core.stats.hits += hits;
-    this.#core.stats.misses += values.length - hits;
+    this.#core.recordLookup(this.tenantId, hits, values.length - hits);
     return values;
   }
 
@@ -70,7 +71,7 @@ export class TenantView implements TenantCache {
     }
 
     if (unwritable.length > 0) {
-      this.#core.logger.warn(
+      this.#logger().warn(
         this.#where(service, entity, unwritable),
         "Cache skipped values that JSON cannot represent",
       );
@@ -90,7 +91,7 @@ export class TenantView implements TenantCache {
     // bounded list of failed deletes and replay it on recovery.
     const outcome = await this.#core.call((backend) => backend.deleteMany(keys));
     if (!outcome.ok) {
-      this.#core.logger.warn(
+      this.#logger().warn(
         this.#where(service, entity, ids),
         "Cache delete did not reach the store; these entries may be served stale until their TTL ends",
       );
@@ -105,11 +106,13 @@ export class TenantView implements TenantCache {
     return o === this.#core.owner ? v : undefined;
   }
 
+  /** The cache's logger bound to this tenant: its lines go to the tenant's own log too. */
+  #logger(): Logger {
+    return this.#core.logger.child({ tenantId: this.tenantId });
+  }
+
   // Nested, because a top-level `service` would clobber the logger's own `service` field.
   #where(service: string, entity: string, ids: readonly string[]) {
-    return {
-      tenantId: this.tenantId,
-      entries: { service, entity, count: ids.length, ids: ids.slice(0, LOGGED_IDS) },
-    };
+    return { entries: { service, entity, count: ids.length, ids: ids.slice(0, LOGGED_IDS) } };
   }
 }

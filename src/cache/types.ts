@@ -25,6 +25,9 @@ export interface CacheOptions {
   logger: Logger;
 }
 
+/** Hears one tenant read: how many of its ids were found and how many were not. */
+export type LookupListener = (tenantId: string, hits: number, misses: number) => void;
+
 /** `down` while the store does not answer: calls then count as misses or do nothing. */
 export type CacheStatus = "up" | "down";
 
@@ -81,6 +84,8 @@ export interface GatewayCache {
   status(): CacheStatus;
   /** Live counters; read them, do not write them. */
   readonly stats: CacheStats;
+  /** Calls `listener` after every tenant read (`getMany`), for per-tenant metrics. */
+  onLookup(listener: LookupListener): void;
   readonly backend: "redis" | "memory";
   /** Drops the connection; cache writes still in flight are lost, which a cache may do. */
   close(): Promise<void>;

@@ -3,6 +3,11 @@ import {
   parseDatabaseServers,
   type DatabaseServer,
 } from "../data/placement/database-servers.js";
+import {
+  ANONYMOUS_OPERATION,
+  MAX_EXTRA_OPERATIONS,
+  OTHER_OPERATION,
+} from "../observability/known-operations.js";
 
 /**
  * Gateway configuration, parsed and checked once at start.
@@ -60,6 +65,10 @@ export interface GatewayConfig {
   readonly seedDemo: boolean;
   /** Bearer token `/metrics` requires; unset leaves it open (default in development). */
   readonly metricsToken: string | undefined;
+  /** Operation names with metric series of their own, besides the built-in ones. */
+  readonly metricsOperations: readonly string[];
+  /** Longest a `/metrics` scrape waits for the control plane's figures (ms, default 2,000). */
+  readonly metricsReadTimeoutMs: number;
   /** Highest estimated cost (objects resolved) of one operation (default 50,000). */
   readonly queryMaxCost: number;
   /** Region of the control database, home of SHARED and SCHEMA tenants (default `local`). */
@@ -74,6 +83,10 @@ export interface GatewayConfig {
   readonly storageDir: string;
   /** Where tenant export archives are written and imported from (default `./.data/exports`). */
   readonly exportDir: string;
+  /** Where each tenant's log lines also go: `file` (a file per tenant, the default) or `off`. */
+  readonly tenantLogs: TenantLogsMode;
+  /** Directory of the per-tenant log files, `<tenantId>.log` each (default `./.data/tenant-logs`). */
+  readonly tenantLogDir: string;
   /**
    * How long a process reuses a tenant's record and configuration and the
    * feature flags (ms, default 5,000). Changes reach every process at once
@@ -88,6 +101,30 @@ export interface GatewayConfig {
   readonly rateLimits: boolean;
   /** Longest wait for a rate-limit call to Redis before counting in process (ms, default 200). */
   readonly rateLimitTimeoutMs: number;
+  /** Between two writes of the counted usage, errors and probes (ms, default 2,000). */
+  readonly telemetryFlushMs: number;
+  /** Between two health probes of every active tenant (ms, default 30,000); 0 turns them off. */
+  readonly healthProbeMs: number;
+  /** Background jobs: concurrency, retries and crash recovery (`JOB_*`). */
+  readonly jobs: JobSettings;
+}
+
+/** How background jobs (provision, move, export, migrate) run. */
+export interface JobSettings {
+  /** Jobs one gateway process runs at once (`JOB_CONCURRENCY`, default 4). */
+  readonly concurrency: number;
+  /** Jobs of one tenant running at once across all processes (`JOBS_PER_TENANT`, default 1). */
+  readonly perTenant: number;
+  /** Runs a queued job gets before it fails for good (`JOB_ATTEMPTS`, default 3). */
+  readonly attempts: number;
+  /** Wait before the first retry, doubled for each next one (`JOB_BACKOFF_MS`, default 1,000). */
+  readonly backoffMs: number;
+  /**
+   * How long a running job's lease lasts unless its process renews it
+   * (`JOB_LOCK_MS`, default 30,000): a process that dies leaves its job to
+   * another process after about this long.
+   */
+  readonly lockMs: number;
 }
 
 export class ConfigError extends Error {
@@ -185,6 +222,16 @@ function parsePreviousKeys(env: Env, production: boolean): Buffer[] {
   });
 }
 
+/** Where tenant log lines go besides standard output (`TENANT_LOGS`). */
+export type TenantLogsMode = "file" | "off";
+
+function parseTenantLogs(env: Env): TenantLogsMode {
+  const raw = (env.TENANT_LOGS ?? "").trim().toLowerCase();
+  if (raw === "") return "file";
+  if (raw === "file" || raw === "off") return raw;
+  throw new ConfigError(`TENANT_LOGS must be file or off, got "${env.TENANT_LOGS}".`);
+}
+
 /** `PUBLIC_URL` without a trailing slash; a base has no query or fragment to append to. */
 function parsePublicUrl(env: Env): string | undefined {
   const raw = parseUrl(env, "PUBLIC_URL", ["https:", "http:"]);
@@ -197,6 +244,50 @@ function parsePublicUrl(env: Env): string | undefined {
   }
 
   return url.toString().replace(/\/+$/, "");
+}
+
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
+/**
+ * `METRICS_OPERATIONS`: comma-separated GraphQL operation names that get
+ * metric series of their own. Bounded, since each name multiplies series.
+ */
+function parseOperationNames(env: Env): string[] {
+  const raw = env.METRICS_OPERATIONS;
+  if (raw === undefined || raw.trim() === "") return [];
+
+  const names = raw.split(",").map((entry) => entry.trim());
+  names.forEach((name, index) => {
+    if (!GRAPHQL_NAME.test(name)) {
+      throw new ConfigError(
+        `METRICS_OPERATIONS must list GraphQL operation names separated by commas; entry ${index + 1} is "${name}".`,
+      );
+    }
+    if (name === ANONYMOUS_OPERATION || name === OTHER_OPERATION) {
+      throw new ConfigError(
+        `METRICS_OPERATIONS cannot list "${name}": it is the label of ${name === OTHER_OPERATION ? "unlisted" : "unnamed"} operations.`,
+      );
+    }
+  });
+  if (names.length > MAX_EXTRA_OPERATIONS) {
+    throw new ConfigError(
+      `METRICS_OPERATIONS may list at most ${MAX_EXTRA_OPERATIONS} names, got ${names.length}.`,
+    );
+  }
+
+  return [...new Set(names)];
+}
+
+/** `HEALTH_PROBE_MS`: 0 turns probes off; anything else is an interval of at least 100 ms. */
+function parseProbeInterval(env: Env): number {
+  const value = parseInteger(env, "HEALTH_PROBE_MS", 30_000, 0, 3_600_000);
+  if (value > 0 && value < 100) {
+    throw new ConfigError(
+      `HEALTH_PROBE_MS must be 0 (probes off) or from 100 to 3600000, got "${env.HEALTH_PROBE_MS}".`,
+    );
+  }
+
+  return value;
 }
 
 /** Reads the configuration from `env`; throws {@link ConfigError} on a bad value. */
@@ -280,6 +371,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     logLevel: env.LOG_LEVEL || "info",
     seedDemo: parseBoolean(env, "SEED_DEMO", !production),
     metricsToken: env.METRICS_TOKEN || undefined,
+    metricsOperations: Object.freeze(parseOperationNames(env)),
+    metricsReadTimeoutMs: parseInteger(env, "METRICS_READ_TIMEOUT_MS", 2_000, 50, 60_000),
     queryMaxDepth: parseInteger(env, "QUERY_MAX_DEPTH", 12, 2, 100),
     queryMaxTokens: parseInteger(env, "QUERY_MAX_TOKENS", 5_000, 100, 1_000_000),
     queryMaxCost: parseInteger(env, "QUERY_MAX_COST", 50_000, 10, 100_000_000),
@@ -289,10 +382,21 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     tenantWriteWaitMs: parseInteger(env, "TENANT_WRITE_WAIT_MS", 10_000, 0, 600_000),
     storageDir: env.STORAGE_DIR || ".data/storage",
     exportDir: env.EXPORT_DIR || ".data/exports",
+    tenantLogs: parseTenantLogs(env),
+    tenantLogDir: env.TENANT_LOG_DIR || ".data/tenant-logs",
     configCacheTtlMs: parseInteger(env, "CONFIG_CACHE_TTL_MS", 5_000, 0, 3_600_000),
     storageUrlTtlSeconds: parseInteger(env, "STORAGE_URL_TTL_SECONDS", 300, 10, 3_600),
     publicUrl: parsePublicUrl(env),
     rateLimits: parseBoolean(env, "RATE_LIMITS", true),
     rateLimitTimeoutMs: parseInteger(env, "RATE_LIMIT_TIMEOUT_MS", 200, 1, 10_000),
+    telemetryFlushMs: parseInteger(env, "TELEMETRY_FLUSH_MS", 2_000, 10, 600_000),
+    healthProbeMs: parseProbeInterval(env),
+    jobs: Object.freeze({
+      concurrency: parseInteger(env, "JOB_CONCURRENCY", 4, 1, 100),
+      perTenant: parseInteger(env, "JOBS_PER_TENANT", 1, 1, 100),
+      attempts: parseInteger(env, "JOB_ATTEMPTS", 3, 1, 100),
+      backoffMs: parseInteger(env, "JOB_BACKOFF_MS", 1_000, 0, 3_600_000),
+      lockMs: parseInteger(env, "JOB_LOCK_MS", 30_000, 500, 3_600_000),
+    }),
   });
 }

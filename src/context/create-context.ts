@@ -4,7 +4,7 @@ import { readBearerToken, type Principal, type TokenVerifier } from "../auth/ind
 import { GatewayError, unauthenticated } from "../errors/index.js";
 import { TenantStatus } from "../generated/prisma/enums.js";
 import type { LoaderMode } from "../loaders/index.js";
-import type { Logger } from "../logging/index.js";
+import { setLogRequestId, type Logger } from "../logging/index.js";
 import { ANONYMOUS, type Access } from "../rbac/access.js";
 import { resolveTenantId } from "../tenancy/index.js";
 import type { TenantRecord } from "../tenancy/tenant-registry.js";
@@ -34,7 +34,7 @@ export interface ResponseLike {
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,64}$/;
 
 /** A caller-supplied request id is kept when it is sane, else a new one is made. */
-function requestIdOf(headers: IncomingHttpHeaders): string {
+export function requestIdOf(headers: IncomingHttpHeaders): string {
   const given = headers["x-request-id"];
 
   return typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
@@ -109,6 +109,7 @@ export function createContextFactory(deps: ContextDependencies) {
     // Sent back before anything can fail, so every answer carries it.
     res?.setHeader("x-request-id", requestId);
     let logger = deps.logger.child({ requestId });
+    setLogRequestId(requestId);
 
     const token = readBearerToken(single(req.headers.authorization));
     const principal = token ? await deps.verifier.verify(token) : null;

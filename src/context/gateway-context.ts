@@ -4,9 +4,11 @@ import type { Database, TenantClient } from "../data/index.js";
 import { GatewayError } from "../errors/index.js";
 import type { InvalidationBus } from "../events/invalidation-bus.js";
 import type { FeatureDirectory } from "../features/feature-directory.js";
+import type { JobService } from "../jobs/index.js";
 import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
-import type { Logger } from "../logging/index.js";
+import type { Logger, TenantLogStore } from "../logging/index.js";
 import type { StorageService } from "../storage/index.js";
+import type { Telemetry } from "../telemetry/index.js";
 import type { Access } from "../rbac/access.js";
 import type { TenantRecord, TenantRegistry } from "../tenancy/tenant-registry.js";
 import type { Loaders } from "./loaders.js";
@@ -38,6 +40,12 @@ export interface PlatformServices {
   readonly features: FeatureDirectory;
   /** Tells every gateway process to forget a changed tenant or flag. */
   readonly events: InvalidationBus;
+  /** Background jobs: provisioning, moves, exports and migrations on a queue. */
+  readonly jobs: JobService;
+  /** Each tenant's own log file: read, handed over and erased by staff. */
+  readonly logs: TenantLogStore;
+  /** Counted usage, error clusters and health probes; the admin views read what it wrote. */
+  readonly telemetry: Telemetry;
 }
 
 /** The per-request context Apollo Server hands every resolver and rule. */

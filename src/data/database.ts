@@ -60,7 +60,7 @@ export interface Database {
   readonly kind: DatabaseKind;
   /** Control-plane client (tenants, config, platform audit). */
   readonly control: PrismaClient;
-  /** Statements sent so far on the control and shared tenant pools (0 on PGlite). */
+  /** Statements sent so far on the control and tenant pools (0 on PGlite). */
   readonly statements: StatementCounter;
   /** A handle whose every statement is bound to `tenantId`, wherever it lives. */
   forTenant(tenantId: string): TenantClient;
@@ -243,6 +243,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     forDatabase: (tenantUrl, max) => {
       // Idle tenant database connections go quickly: the budget is shared.
       const pool = createPool(tenantUrl, max, options.logger, 5_000);
+      statements.attach(pool);
       return { pool, client: clientOver(pool) };
     },
     databaseConnections: options.databaseConnections,

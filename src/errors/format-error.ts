@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "../logging/index.js";
-import { isErrorCode } from "./codes.js";
+import { isErrorCode, type ErrorCode } from "./codes.js";
 
 /** Codes Apollo Server or graphql-js raise on their own for malformed requests. */
 const REQUEST_ERROR_CODES: Record<string, "BAD_USER_INPUT"> = {
@@ -13,6 +13,18 @@ const REQUEST_ERROR_CODES: Record<string, "BAD_USER_INPUT"> = {
 };
 
 const CONTEXT_PREFIX = "Context creation failed: ";
+
+/**
+ * The contract code an error's raw `extensions.code` becomes for the client:
+ * ours pass, Apollo's request codes turn into BAD_USER_INPUT, and anything
+ * else (no code, or one we do not know) is undefined, which the formatter
+ * masks as INTERNAL_SERVER_ERROR.
+ */
+export function contractCodeOf(rawCode: unknown): ErrorCode | undefined {
+  if (isErrorCode(rawCode)) return rawCode;
+
+  return typeof rawCode === "string" ? REQUEST_ERROR_CODES[rawCode] : undefined;
+}
 
 export interface FormatErrorOptions {
   production: boolean;
@@ -37,12 +49,7 @@ function fieldOf(message: string): { field: string } | undefined {
  */
 export function createErrorFormatter(options: FormatErrorOptions) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const rawCode = formatted.extensions?.code;
-    const code = isErrorCode(rawCode)
-      ? rawCode
-      : typeof rawCode === "string"
-        ? REQUEST_ERROR_CODES[rawCode]
-        : undefined;
+    const code = contractCodeOf(formatted.extensions?.code);
 
     const { stacktrace, http: _http, ...extensions } = formatted.extensions ?? {};
     const message = formatted.message.startsWith(CONTEXT_PREFIX)

@@ -60,10 +60,9 @@ export async function deprovisionTenant(
         );
       }
       orphaned = where;
-      services.logger.warn(
-        { err: error, tenantId, orphaned },
-        "tenant removed, location left behind",
-      );
+      services.logger
+        .child({ tenantId })
+        .warn({ err: error, orphaned }, "tenant removed, location left behind");
     }
     // Shared rows may remain from a time the tenant lived there, with a fence.
     if (tenant.isolation !== Isolation.SHARED) {
@@ -74,6 +73,8 @@ export async function deprovisionTenant(
     );
     await services.storage.removeTenant(tenant.storageBucket, tenantId);
     await services.cache.clearTenant(tenantId);
+    // Its log lines go with it; lines written from here on start a new file.
+    const logBytes = (await services.logs?.erase(tenantId)) ?? 0;
     // The tenant's data key goes with its row (the foreign key cascades).
     await database.control.tenant.delete({ where: { id: tenantId } });
     database.placement.invalidate(tenantId);
@@ -82,7 +83,7 @@ export async function deprovisionTenant(
       actorId,
       action: "tenant.deprovision",
       tenantId,
-      detail: { isolation: tenant.isolation, status: tenant.status, orphaned },
+      detail: { isolation: tenant.isolation, status: tenant.status, orphaned, logBytes },
     });
   });
 }

@@ -212,10 +212,12 @@ async function importLocked(
 
     return { tenantId: tenant.id, location, status, tables };
   } catch (error) {
-    services.logger.warn(
-      { err: error, tenantId: tenant.id },
-      "import stopped part-way; the tenant stays PROVISIONING until it is deprovisioned",
-    );
+    services.logger
+      .child({ tenantId: tenant.id })
+      .warn(
+        { err: error },
+        "import stopped part-way; the tenant stays PROVISIONING until it is deprovisioned",
+      );
     if (!(error instanceof GatewayError)) throw error;
     throw new GatewayError(
       error.code,

@@ -53,17 +53,17 @@ export async function sweepLeftCopies(services: LifecycleServices): Promise<stri
   const removed: string[] = [];
   for (const candidate of candidates) {
     const { tenantId, copy } = candidate;
+    const log = services.logger.child({ tenantId });
     await withLifecycleLockIfFree(database, tenantId, async () => {
       // Looked at again under the lock: a move may have begun meanwhile.
       const now = await database.control.tenant.findUnique({ where: { id: tenantId } });
       if (!now || now.movingTo !== null || !(await isFenced(services, candidate))) return;
       await dropLocation(database, tenantId, copy);
       removed.push(`${tenantId} at ${describeLocation(copy)}`);
-    }).catch((err: unknown) =>
-      services.logger.error({ err, tenantId }, "could not remove a copy a move left"),
-    );
+      // One line per tenant: a line never carries two tenants' data.
+      log.warn({ copy: describeLocation(copy) }, "removed a copy a move left");
+    }).catch((err: unknown) => log.error({ err }, "could not remove a copy a move left"));
   }
-  if (removed.length > 0) services.logger.warn({ removed }, "removed copies that moves left");
 
   return removed;
 }

@@ -1,6 +1,6 @@
 import type { GatewayCache } from "../cache/index.js";
 import type { Database } from "../data/index.js";
-import type { Logger } from "../logging/index.js";
+import type { Logger, TenantLogStore } from "../logging/index.js";
 import type { StorageLayout } from "../storage/index.js";
 
 /** What provisioning, moves, upgrades, exports and removals work with. */
@@ -15,4 +15,9 @@ export interface LifecycleServices {
   /** Migrations to apply to new locations (default: the repository's). */
   readonly migrationsDir?: string;
   readonly logger: Logger;
+  /**
+   * Each tenant's log file; removing a tenant erases it. Always set by
+   * `lifecycleServicesFrom`; absent only where a test builds services by hand.
+   */
+  readonly logs?: TenantLogStore;
 }

@@ -119,6 +119,9 @@ export async function moveTenant(
         tenantId,
         detail: { from: report.from, to: report.to, tables: report.tables },
       });
+      services.logger
+        .child({ tenantId })
+        .info({ from: report.from, to: report.to }, "tenant moved");
 
       return { ...report, durationMs: Date.now() - started };
     } catch (error) {
@@ -179,7 +182,9 @@ async function copyAndSwitch(
     await services.cache
       .clearTenant(tenantId)
       .catch((err: unknown) =>
-        services.logger.warn({ err, tenantId }, "moved tenant's cache entries were not cleared"),
+        services.logger
+          .child({ tenantId })
+          .warn({ err }, "moved tenant's cache entries were not cleared"),
       );
     const sourcePlan = planLocation(
       tenantId,
@@ -188,7 +193,9 @@ async function copyAndSwitch(
     );
     // The old copy is fenced; one that cannot go now goes with the next sweep.
     await dropLocation(database, tenantId, sourcePlan).catch((err: unknown) =>
-      services.logger.warn({ err, tenantId }, "old copy of a moved tenant left for the sweep"),
+      services.logger
+        .child({ tenantId })
+        .warn({ err }, "old copy of a moved tenant left for the sweep"),
     );
 
     return {
@@ -201,7 +208,9 @@ async function copyAndSwitch(
     // Nothing switched: the half-made target goes, the tenant stays put.
     if (!switched && planned.isolation !== Isolation.SHARED) {
       await dropLocation(database, tenantId, planned).catch((err: unknown) =>
-        services.logger.warn({ err, tenantId }, "could not remove a failed move's target"),
+        services.logger
+          .child({ tenantId })
+          .warn({ err }, "could not remove a failed move's target"),
       );
     }
     throw error;
@@ -292,12 +301,14 @@ export async function settleInterruptedMove(
     ),
   );
   let outcome: "completed" | "undone";
+  // A completed move's tables go on the record, as a move's own row has them.
+  let tables: TableDigest[] | undefined;
   if (fenced.length > 0) {
     const region =
       planned.isolation === Isolation.DATABASE
         ? (database.servers.find((s) => s.id === planned.server)?.region ?? tenant.region)
         : services.region;
-    await copyAndSwitch(services, tenantId, source, planned, region, {});
+    ({ tables } = await copyAndSwitch(services, tenantId, source, planned, region, {}));
     outcome = "completed";
   } else {
     await dropLocation(database, tenantId, planned);
@@ -309,9 +320,11 @@ export async function settleInterruptedMove(
     actorId,
     action: `tenant.move.${outcome}`,
     tenantId,
-    detail: { from: describeLocation(source), to: tenant.movingTo },
+    detail: { from: describeLocation(source), to: tenant.movingTo, ...(tables ? { tables } : {}) },
   });
-  services.logger.warn({ tenantId, outcome, to: tenant.movingTo }, "settled an interrupted move");
+  services.logger
+    .child({ tenantId })
+    .warn({ outcome, to: tenant.movingTo }, "settled an interrupted move");
 
   return outcome;
 }
@@ -331,7 +344,9 @@ export async function settleInterruptedMoves(services: LifecycleServices): Promi
     await withLifecycleLockIfFree(database, id, () =>
       settleInterruptedMove(services, id, "system:recovery"),
     ).catch((err: unknown) =>
-      services.logger.error({ err, tenantId: id }, "could not settle an interrupted move"),
+      services.logger
+        .child({ tenantId: id })
+        .error({ err }, "could not settle an interrupted move"),
     );
   }
 }

@@ -2,7 +2,7 @@ import { createCache, type CacheOptions } from "../cache/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import { createMasterKeys, type MasterKeys } from "../crypto/index.js";
 import { openDatabase, type DatabaseOptions } from "../data/index.js";
-import type { Logger } from "../logging/index.js";
+import { TenantLogStore, type Logger } from "../logging/index.js";
 import { StorageLayout } from "../storage/index.js";
 import type { LifecycleServices } from "./lifecycle-services.js";
 
@@ -47,16 +47,21 @@ export function cacheOptionsFrom(
   };
 }
 
-/** Lifecycle services over an open database and cache, with the configured storage and region. */
+/**
+ * Lifecycle services over an open database and cache, with the configured
+ * storage, region and tenant logs (the gateway passes its own `logs`, whose
+ * writer an erasure must reach; tools get a store over the directory).
+ */
 export function lifecycleServicesFrom(
   config: GatewayConfig,
-  parts: Pick<LifecycleServices, "database" | "cache" | "logger" | "migrationsDir">,
+  parts: Pick<LifecycleServices, "database" | "cache" | "logger" | "migrationsDir" | "logs">,
 ): LifecycleServices {
   return {
     ...parts,
     storage: new StorageLayout(config.storageDir),
     region: config.region,
     exportDir: config.exportDir,
+    logs: parts.logs ?? new TenantLogStore({ directory: config.tenantLogDir }),
   };
 }
 

@@ -38,7 +38,12 @@ export interface ProvisionOutcome {
   created: boolean;
 }
 
-function checkRequest(request: ProvisionRequest, homeRegion: string) {
+/**
+ * The request as provisioning reads it: trimmed, with defaults filled in;
+ * BAD_USER_INPUT naming the field otherwise. Callers that queue the work
+ * check with it first, so a bad request is refused before anything is queued.
+ */
+export function checkProvisionRequest(request: ProvisionRequest, homeRegion: string) {
   const id = request.id.trim();
   if (!isTenantId(id)) {
     throw badInput(
@@ -58,7 +63,7 @@ function checkRequest(request: ProvisionRequest, homeRegion: string) {
   };
 }
 
-type CheckedRequest = ReturnType<typeof checkRequest>;
+type CheckedRequest = ReturnType<typeof checkProvisionRequest>;
 
 /**
  * The first admin as the tenant's `tenant.provision` audit row names it;
@@ -115,7 +120,7 @@ export async function provisionTenant(
   request: ProvisionRequest,
   actorId: string,
 ): Promise<ProvisionOutcome> {
-  const input = checkRequest(request, services.region);
+  const input = checkProvisionRequest(request, services.region);
 
   return withLifecycleLock(services.database, input.id, () =>
     provisionLocked(services, input, actorId),
@@ -237,6 +242,10 @@ async function provisionLocked(
       ...(server ? { server } : {}),
     },
   });
+
+  services.logger
+    .child({ tenantId: input.id })
+    .info({ isolation: input.isolation, region: input.region, created }, "tenant provisioned");
 
   return { tenantId: input.id, adminUser, created };
 }

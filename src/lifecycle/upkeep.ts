@@ -52,6 +52,13 @@ async function sweepStorage(services: LifecycleServices): Promise<void> {
   const tenants = await services.database.control.tenant.findMany({
     select: { id: true, storageBucket: true },
   });
-  const removed = await sweepIncoming(services.storage, tenants);
-  if (removed > 0) services.logger.info({ removed }, "removed partial uploads left on disk");
+  // Tenant by tenant, so that each line names one tenant only.
+  for (const tenant of tenants) {
+    const removed = await sweepIncoming(services.storage, [tenant]);
+    if (removed > 0) {
+      services.logger
+        .child({ tenantId: tenant.id })
+        .info({ removed }, "removed partial uploads left on disk");
+    }
+  }
 }

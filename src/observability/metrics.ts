@@ -1,55 +1,71 @@
-import type { ApolloServerPlugin } from "@apollo/server";
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { GatewayContext } from "../context/gateway-context.js";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import type { GatewayCache } from "../cache/index.js";
+import type { Database } from "../data/index.js";
+import type { Logger } from "../logging/index.js";
+import { createOperationLabeller } from "./known-operations.js";
+import { createRequestMetrics, NO_TENANT, REFUSED_TENANT } from "./request-metrics.js";
+import { TenantSeries } from "./series-pruning.js";
+import { createTenantCounters } from "./tenant-counters.js";
+import { TenantFiguresReader } from "./tenant-figures.js";
+import { createTenantGauges } from "./tenant-gauges.js";
 
-/** Label for requests that named no registered tenant. */
-const NO_TENANT = "none";
+export interface MetricsOptions {
+  /** The control plane (scrape-time figures) and the statement counter. */
+  readonly database: Pick<Database, "control" | "statements">;
+  /** Cache reads are counted per tenant. */
+  readonly cache: GatewayCache;
+  /** Operation names with series of their own besides the built-in ones (`METRICS_OPERATIONS`). */
+  readonly operations?: readonly string[];
+  /** Longest a scrape waits for the control plane (ms, `METRICS_READ_TIMEOUT_MS`). */
+  readonly readTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+/** Labels of series that belong to no registered tenant; never pruned. */
+const SHARED_TENANT_LABELS: ReadonlySet<string> = new Set([NO_TENANT, REFUSED_TENANT]);
 
 /**
  * The gateway's Prometheus registry. Series are labelled `tenant` only with
- * tenants the registry knows, so made-up tenant ids cannot create series.
+ * tenants in the Tenant table, so made-up tenant ids cannot create series,
+ * and a removed tenant's series go at the next scrape.
  */
-export function createMetrics() {
+export function createMetrics(options: MetricsOptions) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "gateway_" });
 
-  const requests = new Counter({
-    name: "gateway_graphql_requests_total",
-    help: "GraphQL requests by tenant, operation type and outcome.",
-    labelNames: ["tenant", "operation", "outcome"] as const,
-    registers: [registry],
+  const series = new TenantSeries(SHARED_TENANT_LABELS);
+  const requests = createRequestMetrics(
+    registry,
+    createOperationLabeller(options.operations),
+    series,
+  );
+  createTenantCounters(
+    registry,
+    { cache: options.cache, statements: options.database.statements },
+    series,
+  );
+  const figures = new TenantFiguresReader(options.database.control, {
+    timeoutMs: options.readTimeoutMs,
+    logger: options.logger.child({ component: "metrics" }),
   });
-  const duration = new Histogram({
-    name: "gateway_graphql_request_duration_seconds",
-    help: "GraphQL request latency by tenant.",
-    labelNames: ["tenant"] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
+  createTenantGauges(registry, figures);
 
-  const plugin: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart() {
-      const stop = Date.now();
-      return {
-        async willSendResponse({ contextValue, operation, errors, response }) {
-          // The context may be missing when its creation failed.
-          const tenant = contextValue?.scope?.tenant.id ?? NO_TENANT;
-          const failed =
-            (errors?.length ?? 0) > 0 ||
-            (response.body.kind === "single" &&
-              (response.body.singleResult.errors?.length ?? 0) > 0);
-          requests.inc({
-            tenant,
-            operation: operation?.operation ?? "unknown",
-            outcome: failed ? "error" : "ok",
-          });
-          duration.observe({ tenant }, (Date.now() - stop) / 1000);
-        },
-      };
-    },
+  /** One scrape: a fresh read of the control plane, then the text of every series. */
+  async function render(): Promise<string> {
+    const read = await figures.refresh();
+    if (read) await series.prune(read.tenants);
+
+    return registry.metrics();
+  }
+
+  return {
+    registry,
+    /** Counts every request whose context was built. */
+    plugin: requests.plugin,
+    /** Wraps the context factory: requests refused while it runs are counted too. */
+    countRefusals: requests.countRefusals,
+    render,
   };
-
-  return { registry, plugin };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

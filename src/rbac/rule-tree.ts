@@ -74,6 +74,13 @@ function readableWith(name: string, ...permissions: string[]): IRule {
   return guard(`readable:${name}`, "request", anyOf(...permissions.map(holdsPermission)));
 }
 
+/** Job status: staff anywhere; a tenant's config writers in their own tenant (the resolver narrows). */
+const readsJobs = guard(
+  "reads-jobs",
+  "request",
+  anyOf(isGlobalAdmin, holdsPermission("config:write")),
+);
+
 const managesOrganization = guard("manages-organization", "arguments", managesOrganizationArgument);
 
 const organizationsReadable = readableWith(
@@ -105,6 +112,12 @@ export const RULE_TREE: IRules = {
     featureFlags: globalAdmin,
     tenantConfig: can("config:write"),
     tenantConfigVersions: can("config:write"),
+    job: readsJobs,
+    jobs: globalAdmin,
+    tenantJobs: can("config:write"),
+    tenantLogs: globalAdmin,
+    adminErrorClusters: globalAdmin,
+    adminTraffic: globalAdmin,
   },
   Mutation: {
     createUser: can("users:write"),
@@ -130,6 +143,12 @@ export const RULE_TREE: IRules = {
     deleteFile: gated("storage", can("storage:write")),
     setFeatureFlag: globalAdmin,
     setTenantFeature: globalAdmin,
+    startProvisionTenant: globalAdmin,
+    startMoveTenant: globalAdmin,
+    startExportTenant: globalAdmin,
+    startMigrateTenants: globalAdmin,
+    exportTenantLogs: globalAdmin,
+    eraseTenantLogs: globalAdmin,
   },
 
   // Name and branding are public: login pages show them before anyone signs
@@ -162,6 +181,19 @@ export const RULE_TREE: IRules = {
   TenantConfig: { "*": can("config:write") },
   TenantConfigVersion: { "*": can("config:write") },
   FeatureOverride: { "*": globalAdmin },
+  Job: { "*": readsJobs },
+  JobError: { "*": readsJobs },
+  LogLine: { "*": globalAdmin },
+  TenantLogExport: { "*": globalAdmin },
+  // The admin views (TenantSummary.healthReport, usageReport, billingState).
+  TenantHealth: { "*": globalAdmin },
+  TenantLastError: { "*": globalAdmin },
+  TenantUsageReport: { "*": globalAdmin },
+  BillingState: { "*": globalAdmin },
+  BillingLine: { "*": globalAdmin },
+  ErrorCluster: { "*": globalAdmin },
+  TenantTrafficSeries: { "*": globalAdmin },
+  TrafficPoint: { "*": globalAdmin },
 
   // Page wrappers carry no data of their own; their root field is guarded.
   UserConnection: { "*": allow },

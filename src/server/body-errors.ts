@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler } from "express";
+import { requestIdOf } from "../context/create-context.js";
 import { ERROR_CODES, type ErrorCode } from "../errors/index.js";
 import type { Logger } from "../logging/index.js";
 
@@ -85,18 +86,22 @@ function graphQLErrorBody(message: string, code: ErrorCode) {
  * error: a GraphQL error with `extensions.code`, as JSON, without a stack.
  */
 export function createBodyErrorHandler(options: BodyErrorOptions): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
+  return (error: unknown, req, res, next) => {
     // Part of a response is out: all express can still do is drop the socket.
     if (res.headersSent) return next(error);
+    // Refused before a context exists: the line and the answer still share an id.
+    const requestId = requestIdOf(req.headers);
+    res.setHeader("x-request-id", requestId);
+    const logger = options.logger.child({ requestId });
 
     if (isBodyParserError(error)) {
       const { status, message } = describeBodyError(error);
-      options.logger.info({ code: "BAD_USER_INPUT", type: error.type, status }, message);
+      logger.info({ code: "BAD_USER_INPUT", type: error.type, status }, message);
       res.status(status).json(graphQLErrorBody(message, "BAD_USER_INPUT"));
       return;
     }
 
-    options.logger.error({ err: error }, "unexpected error before GraphQL execution");
+    logger.error({ err: error }, "unexpected error before GraphQL execution");
     res
       .status(ERROR_CODES.INTERNAL_SERVER_ERROR.status)
       .json(

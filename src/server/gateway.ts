@@ -6,6 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import express from "express";
+import { loadConsoleAssets, mountAdminConsole } from "../admin-console/index.js";
 import { staffAuditPlugin } from "../audit/index.js";
 import { createTokenVerifier } from "../auth/index.js";
 import { CacheOwnership, createCache, type GatewayCache } from "../cache/index.js";
@@ -22,11 +23,18 @@ import {
 import { createErrorFormatter, markLogged, unwrap } from "../errors/index.js";
 import { openInvalidationBus, type Invalidation } from "../events/invalidation-bus.js";
 import { FeatureDirectory } from "../features/feature-directory.js";
+import { createJobService, type JobService } from "../jobs/index.js";
 import type { LoaderMode } from "../loaders/index.js";
-import type { Logger } from "../logging/index.js";
+import {
+  errorSubjectOf,
+  logContextMiddleware,
+  openTenantLogs,
+  type Logger,
+} from "../logging/index.js";
 import { createMetrics, type Metrics } from "../observability/index.js";
 import { createRateLimits } from "../rate-limits/index.js";
 import { StorageService, UrlSigner } from "../storage/index.js";
+import { createTelemetry, type Telemetry } from "../telemetry/index.js";
 import { TenantRegistry } from "../tenancy/tenant-registry.js";
 import { createBodyErrorHandler } from "./body-errors.js";
 import { createDepthLimitRule } from "./depth-limit.js";
@@ -54,7 +62,11 @@ export interface Gateway {
   readonly registry: TenantRegistry;
   /** Provisioning, moves, upgrades, exports and removals. */
   readonly lifecycle: LifecycleServices;
+  /** The queue those run on as background jobs. */
+  readonly jobs: JobService;
   readonly metrics: Metrics;
+  /** Usage, error clusters and health probes; `flush()` writes what was counted. */
+  readonly telemetry: Telemetry;
   /** Starts listening; resolves with the base URL (port 0 picks a free port). */
   listen(port?: number): Promise<string>;
   /** Stops taking requests, lets running ones finish, closes connections. */
@@ -81,6 +93,19 @@ function landingPage(config: GatewayConfig): ApolloServerPlugin {
 }
 
 /**
+ * The logger for one error: the request's own, unless the error came from
+ * platform work on a tenant other than the one the request names (see
+ * error-subject.ts); then one bound to no tenant, so that no tenant's log
+ * gets another tenant's failure.
+ */
+function loggerForError(ctx: GatewayContext, original: unknown): Logger {
+  const subject = errorSubjectOf(original);
+  if (subject === undefined || subject === ctx.scope?.tenant.id) return ctx.logger;
+
+  return ctx.platform.lifecycle.logger.child({ requestId: ctx.requestId });
+}
+
+/**
  * Logs every error a request produced with the request's own logger, so the
  * line carries the request and tenant ids; internal errors with their
  * original cause, which the client never sees. Internal errors also get the
@@ -92,14 +117,15 @@ const errorLogging: ApolloServerPlugin<GatewayContext> = {
       async didEncounterErrors({ contextValue, errors }) {
         for (const error of errors) {
           const code = error.extensions?.code;
+          const original = unwrap(error);
+          const logger = loggerForError(contextValue, original);
           // Anything with a code was raised on purpose (ours, or a parse or
           // validation error); only code-less errors are unexpected.
           if (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") {
-            contextValue.logger.info({ code, path: error.path }, error.message);
+            logger.info({ code, path: error.path }, error.message);
             continue;
           }
-          const original = unwrap(error);
-          contextValue.logger.error({ err: original, path: error.path }, "unexpected error");
+          logger.error({ err: original, path: error.path }, "unexpected error");
           markLogged(original);
         }
       },
@@ -148,16 +174,25 @@ function forgetChanges(registry: TenantRegistry, features: FeatureDirectory) {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, logger } = options;
 
+  // Read before anything is opened: a missing file stops the start cleanly.
+  const consoleAssets = await loadConsoleAssets();
   const database = await openDatabase(databaseOptionsFrom(config, logger));
   const cache = await createCache(cacheOptionsFrom(config, database.deploymentId, logger));
   const registry = new TenantRegistry(database, {
     ttlMs: options.registryTtlMs ?? config.configCacheTtlMs,
+  });
+  // Each tenant's lines also go to a file of its own (TENANT_LOGS).
+  const tenantLogs = openTenantLogs({
+    mode: config.tenantLogs,
+    directory: config.tenantLogDir,
+    logger,
   });
   const lifecycle = lifecycleServicesFrom(config, {
     database,
     cache,
     logger,
     migrationsDir: options.migrationsDir,
+    logs: tenantLogs.store,
   });
   const cacheOwnership = new CacheOwnership(cache, database.deploymentId, logger);
   const storage = new StorageService({
@@ -175,6 +210,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
   });
   events.listen(forgetChanges(registry, features));
+  const jobs = await createJobService({
+    redisUrl: config.redisUrl,
+    deploymentId: database.deploymentId,
+    settings: config.jobs,
+    deps: { lifecycle, events, logger },
+  });
+  const telemetry = createTelemetry({
+    database,
+    databaseUrl: config.databaseUrl,
+    tenantDatabaseUrl: config.tenantDatabaseUrl,
+    flushMs: config.telemetryFlushMs,
+    healthProbeMs: config.healthProbeMs,
+    maxCost: config.queryMaxCost,
+    logger,
+  });
   const platform: PlatformServices = {
     database,
     cache,
@@ -185,8 +235,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     keyring: database.keyring,
     features,
     events,
+    jobs,
+    logs: tenantLogs.store,
+    telemetry,
   };
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    database,
+    cache,
+    operations: config.metricsOperations,
+    readTimeoutMs: config.metricsReadTimeoutMs,
+    logger,
+  });
   const rateLimits = config.rateLimits
     ? createRateLimits({
         redisUrl: config.redisUrl,
@@ -224,6 +283,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       staffAuditPlugin,
       createQueryCostPlugin(config.queryMaxCost),
       ...(rateLimits ? [rateLimits.plugin] : []),
+      telemetry.plugin,
     ],
     logger,
     // main.ts owns shutdown; Apollo's own signal handlers would race it.
@@ -233,17 +293,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   mountHealthRoutes(app, { database, cache, metrics, metricsToken: config.metricsToken });
   mountStorageRoutes(app, { storage, registry, features, logger });
+  mountAdminConsole(app, consoleAssets);
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
+    // Lines written for the request by modules without its logger still name it.
+    logContextMiddleware,
     expressMiddleware(apollo, {
-      context: createContextFactory({
-        platform,
-        verifier: createTokenVerifier(config.jwt),
-        logger,
-        baseDomain: config.baseDomain,
-        loaderMode: options.loaderMode ?? "batched",
-      }),
+      context: metrics.countRefusals(
+        createContextFactory({
+          platform,
+          verifier: createTokenVerifier(config.jwt),
+          logger,
+          baseDomain: config.baseDomain,
+          loaderMode: options.loaderMode ?? "batched",
+        }),
+      ),
     }),
   );
   app.use("/graphql", createBodyErrorHandler({ logger }));
@@ -255,7 +320,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     cache,
     registry,
     lifecycle,
+    jobs,
     metrics,
+    telemetry,
     listen: (port = config.port) =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);
@@ -269,10 +336,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       stopped = true;
       await apollo.stop();
       if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+      // Requests waiting on jobs have ended; running jobs get a while to end.
+      await jobs.close();
+      // Requests have ended: what they counted is written before the database closes.
+      await telemetry.stop();
       await events.close();
       rateLimits?.close();
       await cache.close();
       await database.close();
+      // Last: lines written while stopping still reach their tenants' files.
+      await tenantLogs.close();
     },
   };
 }

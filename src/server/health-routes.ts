@@ -65,6 +65,7 @@ export function mountHealthRoutes(
       });
       return;
     }
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    // Per-tenant figures come from the control plane, read within METRICS_READ_TIMEOUT_MS.
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.render());
   });
 }

@@ -5,12 +5,17 @@ import { ChallengeResolver, SubmissionResolver } from "../modules/challenges/cha
 import { DashboardResolver } from "../modules/dashboards/dashboard-resolver.js";
 import { FeatureResolver } from "../modules/features/feature-resolver.js";
 import { IdentityResolver } from "../modules/identity/identity-resolver.js";
+import { JobResolver } from "../modules/jobs/job-resolver.js";
+import { TenantLogResolver } from "../modules/logs/tenant-log-resolver.js";
 import {
   MembershipResolver,
   OrganizationResolver,
   UserOrganizationsResolver,
 } from "../modules/organizations/organization-resolver.js";
+import { ObservabilityResolver } from "../modules/observability/observability-resolver.js";
+import { TenantReportResolver } from "../modules/observability/tenant-report-resolver.js";
 import { PlatformResolver } from "../modules/platform/platform-resolver.js";
+import { TenantSummaryResolver } from "../modules/platform/tenant-summary-resolver.js";
 import { TenantArchiveResolver } from "../modules/platform/tenant-archive-resolver.js";
 import { StorageResolver } from "../modules/storage/storage-resolver.js";
 import { TenantResolver } from "../modules/tenants/tenant-resolver.js";
@@ -29,6 +34,11 @@ const RESOLVERS = [
   TenantArchiveResolver,
   StorageResolver,
   FeatureResolver,
+  JobResolver,
+  TenantLogResolver,
+  ObservabilityResolver,
+  TenantReportResolver,
+  TenantSummaryResolver,
 ] as const;
 
 /** The schema as type-graphql declares it, without authorization. */

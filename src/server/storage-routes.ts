@@ -5,7 +5,7 @@ import { ERROR_CODES, GatewayError, type ErrorCode } from "../errors/index.js";
 import { TenantStatus } from "../generated/prisma/enums.js";
 import type { FeatureDirectory } from "../features/feature-directory.js";
 import { featureDisabledMessage } from "../features/feature-flag.js";
-import type { Logger } from "../logging/index.js";
+import { runWithLogContext, setLogRequestId, type Logger } from "../logging/index.js";
 import {
   checkContent,
   readLink,
@@ -193,41 +193,50 @@ function refusalFor(error: unknown, logger: Logger): Refusal | null {
  * the contract's codes.
  */
 export function mountStorageRoutes(app: Express, deps: StorageRouteDependencies): void {
-  app.use(STORAGE_ROUTE, async (req, res) => {
-    const requestId = randomUUID();
-    res.setHeader("x-request-id", requestId);
-    let logger = deps.logger.child({ requestId, route: "storage" });
-    try {
-      const method = req.method === "HEAD" ? "GET" : req.method;
-      if (method !== "GET" && method !== "PUT") {
-        res.setHeader("Allow", "GET, HEAD, PUT");
-        throw new Refusal(405, "BAD_USER_INPUT", "Storage links take GET, HEAD or PUT.");
-      }
-      const checked = await checkLink(req, method, deps);
-      logger = logger.child({ tenantId: checked.tenant.id });
-      if (method === "PUT") await upload(req, res, deps, checked);
-      else await download(req, res, deps, checked);
-    } catch (error) {
-      // Part of a download is out: all that is left is to drop the socket.
-      if (res.headersSent) {
-        logger.warn({ err: error }, "storage transfer failed part-way");
-        res.destroy();
-        return;
-      }
-      // A body the handler did not read would be taken for the next request.
-      if (req.method === "PUT" && !req.complete) res.setHeader("Connection", "close");
-      const refusal = refusalFor(error, logger);
-      if (refusal) {
-        logger.info({ code: refusal.code, status: refusal.status }, refusal.message);
-        send(res, refusal);
-        return;
-      }
-      logger.error({ err: error }, "storage request failed");
-      send(
-        res,
-        new Refusal(500, "INTERNAL_SERVER_ERROR", "Something went wrong on our side."),
-        requestId,
-      );
+  // In a log context of its own: storage lines written below name the request.
+  app.use(STORAGE_ROUTE, (req, res) => runWithLogContext(() => serveLink(req, res, deps)));
+}
+
+/** One storage request: checks the signed link, then uploads or downloads. */
+async function serveLink(
+  req: Request,
+  res: Response,
+  deps: StorageRouteDependencies,
+): Promise<void> {
+  const requestId = randomUUID();
+  res.setHeader("x-request-id", requestId);
+  setLogRequestId(requestId);
+  let logger = deps.logger.child({ requestId, route: "storage" });
+  try {
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    if (method !== "GET" && method !== "PUT") {
+      res.setHeader("Allow", "GET, HEAD, PUT");
+      throw new Refusal(405, "BAD_USER_INPUT", "Storage links take GET, HEAD or PUT.");
     }
-  });
+    const checked = await checkLink(req, method, deps);
+    logger = logger.child({ tenantId: checked.tenant.id });
+    if (method === "PUT") await upload(req, res, deps, checked);
+    else await download(req, res, deps, checked);
+  } catch (error) {
+    // Part of a download is out: all that is left is to drop the socket.
+    if (res.headersSent) {
+      logger.warn({ err: error }, "storage transfer failed part-way");
+      res.destroy();
+      return;
+    }
+    // A body the handler did not read would be taken for the next request.
+    if (req.method === "PUT" && !req.complete) res.setHeader("Connection", "close");
+    const refusal = refusalFor(error, logger);
+    if (refusal) {
+      logger.info({ code: refusal.code, status: refusal.status }, refusal.message);
+      send(res, refusal);
+      return;
+    }
+    logger.error({ err: error }, "storage request failed");
+    send(
+      res,
+      new Refusal(500, "INTERNAL_SERVER_ERROR", "Something went wrong on our side."),
+      requestId,
+    );
+  }
 }

@@ -112,7 +112,9 @@ export async function storeUpload(
   } catch (error) {
     // 3. The commit itself failed after the rename: put the old state back.
     if (!committed && pending.placement) {
-      deps.logger.warn({ err: error, tenantId, area }, "upload not committed; undoing its rename");
+      deps.logger
+        .child({ tenantId })
+        .warn({ err: error, area }, "upload not committed; undoing its rename");
       await pending.placement.undo();
     }
     throw error;
@@ -147,7 +149,7 @@ export async function openDownload(
   const location = locateFile(deps.layout, target.bucket, tenantId, area, path);
   const handle = await openForReading(location);
   if (!handle) {
-    deps.logger.warn({ tenantId, area }, "a recorded file is missing on disk");
+    deps.logger.child({ tenantId }).warn({ area }, "a recorded file is missing on disk");
     return null;
   }
   // Replaced between the record's read and the open: not the linked file.

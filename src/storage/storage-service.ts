@@ -198,7 +198,9 @@ export class StorageService {
     } catch (error) {
       await pending.placement?.undo();
       if (error instanceof UnsafeStoragePathError) {
-        this.#options.logger.error({ err: error, tenantId: tenant.id }, "refused an unsafe path");
+        this.#options.logger
+          .child({ tenantId: tenant.id })
+          .error({ err: error }, "refused an unsafe path");
         throw forbidden("This file cannot be used.");
       }
       throw error;

@@ -112,6 +112,7 @@ export const limitsSchema = z.strictObject({
   userQueryCostPerMinute: wholeNumber(1, 1_000_000_000).optional(),
   storageBytes: wholeNumber(0, 1024 ** 4 * 16).optional(),
   maxUploadBytes: wholeNumber(1, 1024 ** 3 * 5).optional(),
+  requestsPerMonth: wholeNumber(1, 1_000_000_000_000).optional(),
 });
 
 // ------------------------------------------------------------------ billing

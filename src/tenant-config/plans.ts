@@ -34,6 +34,11 @@ export interface TenantLimits {
   readonly storageBytes: number;
   /** Largest single upload, in bytes. */
   readonly maxUploadBytes: number;
+  /**
+   * Requests per calendar month (UTC) the plan includes. Billing shows the
+   * requests past it as overage; nothing is refused for it.
+   */
+  readonly requestsPerMonth: number;
 }
 
 export interface Plan {
@@ -60,6 +65,7 @@ export const PLANS: Readonly<Record<string, Plan>> = Object.freeze({
       userQueryCostPerMinute: 250_000,
       storageBytes: 100 * MiB,
       maxUploadBytes: 10 * MiB,
+      requestsPerMonth: 100_000,
     },
   },
   growth: {
@@ -73,6 +79,7 @@ export const PLANS: Readonly<Record<string, Plan>> = Object.freeze({
       userQueryCostPerMinute: 1_000_000,
       storageBytes: 1024 * MiB,
       maxUploadBytes: 50 * MiB,
+      requestsPerMonth: 1_000_000,
     },
   },
   enterprise: {
@@ -86,6 +93,7 @@ export const PLANS: Readonly<Record<string, Plan>> = Object.freeze({
       userQueryCostPerMinute: 4_000_000,
       storageBytes: 10 * 1024 * MiB,
       maxUploadBytes: 200 * MiB,
+      requestsPerMonth: 10_000_000,
     },
   },
 });

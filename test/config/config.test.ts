@@ -71,3 +71,93 @@ describe("seeding and metrics settings", () => {
     expect(() => loadConfig({ SEED_DEMO: "maybe" })).toThrow(/SEED_DEMO/);
   });
 });
+
+describe("telemetry settings", () => {
+  it("flushes every 2 s and probes every 30 s unless told otherwise", () => {
+    const config = loadConfig({});
+    expect(config.telemetryFlushMs).toBe(2_000);
+    expect(config.healthProbeMs).toBe(30_000);
+
+    const tuned = loadConfig({ TELEMETRY_FLUSH_MS: "250", HEALTH_PROBE_MS: "0" });
+    expect(tuned.telemetryFlushMs).toBe(250);
+    expect(tuned.healthProbeMs).toBe(0);
+  });
+
+  it("names the variable when an interval is out of range", () => {
+    expect(() => loadConfig({ TELEMETRY_FLUSH_MS: "0" })).toThrow(/TELEMETRY_FLUSH_MS/);
+    expect(() => loadConfig({ HEALTH_PROBE_MS: "5" })).toThrow(/HEALTH_PROBE_MS must be 0/);
+    expect(() => loadConfig({ HEALTH_PROBE_MS: "soon" })).toThrow(/HEALTH_PROBE_MS/);
+  });
+});
+
+describe("tenant log settings", () => {
+  it("writes a file per tenant under ./.data/tenant-logs unless told otherwise", () => {
+    const config = loadConfig({});
+    expect(config.tenantLogs).toBe("file");
+    expect(config.tenantLogDir).toBe(".data/tenant-logs");
+
+    const tuned = loadConfig({ TENANT_LOGS: "off", TENANT_LOG_DIR: "/var/log/ogc" });
+    expect(tuned.tenantLogs).toBe("off");
+    expect(tuned.tenantLogDir).toBe("/var/log/ogc");
+  });
+
+  it("names the variable when TENANT_LOGS is neither file nor off", () => {
+    expect(() => loadConfig({ TENANT_LOGS: "syslog" })).toThrow(/TENANT_LOGS must be file or off/);
+  });
+});
+
+describe("metrics settings", () => {
+  it("lists extra operation names for metrics, trimmed and without repeats", () => {
+    expect(loadConfig({}).metricsOperations).toEqual([]);
+    expect(
+      loadConfig({ METRICS_OPERATIONS: " NightlyReport, WeeklyDigest,NightlyReport " })
+        .metricsOperations,
+    ).toEqual(["NightlyReport", "WeeklyDigest"]);
+  });
+
+  it("refuses operation names that are not GraphQL names, reserved labels, or too many", () => {
+    expect(() => loadConfig({ METRICS_OPERATIONS: "Good, not-a-name" })).toThrow(
+      /METRICS_OPERATIONS .* entry 2 is "not-a-name"/,
+    );
+    expect(() => loadConfig({ METRICS_OPERATIONS: "A,,B" })).toThrow(/entry 2 is ""/);
+    expect(() => loadConfig({ METRICS_OPERATIONS: "other" })).toThrow(ConfigError);
+    expect(() => loadConfig({ METRICS_OPERATIONS: "anonymous" })).toThrow(/METRICS_OPERATIONS/);
+    const many = Array.from({ length: 101 }, (_, i) => `Op${i}`).join(",");
+    expect(() => loadConfig({ METRICS_OPERATIONS: many })).toThrow(/at most 100 names, got 101/);
+  });
+
+  it("bounds how long a scrape waits for the control plane", () => {
+    expect(loadConfig({}).metricsReadTimeoutMs).toBe(2_000);
+    expect(loadConfig({ METRICS_READ_TIMEOUT_MS: "500" }).metricsReadTimeoutMs).toBe(500);
+    expect(() => loadConfig({ METRICS_READ_TIMEOUT_MS: "0" })).toThrow(/METRICS_READ_TIMEOUT_MS/);
+  });
+});
+
+describe("background job settings", () => {
+  it("runs four jobs per process, one per tenant, three attempts from a one-second backoff", () => {
+    expect(loadConfig({}).jobs).toEqual({
+      concurrency: 4,
+      perTenant: 1,
+      attempts: 3,
+      backoffMs: 1_000,
+      lockMs: 30_000,
+    });
+    expect(
+      loadConfig({
+        JOB_CONCURRENCY: "8",
+        JOBS_PER_TENANT: "2",
+        JOB_ATTEMPTS: "5",
+        JOB_BACKOFF_MS: "250",
+        JOB_LOCK_MS: "1000",
+      }).jobs,
+    ).toEqual({ concurrency: 8, perTenant: 2, attempts: 5, backoffMs: 250, lockMs: 1_000 });
+  });
+
+  it("refuses settings that are not whole numbers in range, naming the variable", () => {
+    expect(() => loadConfig({ JOB_CONCURRENCY: "0" })).toThrow(/JOB_CONCURRENCY must be/);
+    expect(() => loadConfig({ JOBS_PER_TENANT: "1.5" })).toThrow(/JOBS_PER_TENANT must be/);
+    expect(() => loadConfig({ JOB_ATTEMPTS: "many" })).toThrow(/JOB_ATTEMPTS must be/);
+    expect(() => loadConfig({ JOB_BACKOFF_MS: "-1" })).toThrow(/JOB_BACKOFF_MS must be/);
+    expect(() => loadConfig({ JOB_LOCK_MS: "100" })).toThrow(/JOB_LOCK_MS must be/);
+  });
+});

@@ -32,6 +32,10 @@ const TENANT_TABLES = {
   FeatureFlagOverride: "tenantId",
   StoredFile: "tenantId",
   UploadLinkClaim: "tenantId",
+  // What the gateway counted for B: A's requests and errors must never land here.
+  TenantTraffic: "tenantId",
+  TenantUsagePeriod: "tenantId",
+  ErrorClusterTenant: "tenantId",
 } as const;
 
 type Table = keyof typeof TENANT_TABLES;
@@ -46,6 +50,9 @@ const CONTROL_TABLES = new Set<Table>([
   "FeatureFlagOverride",
   "StoredFile",
   "UploadLinkClaim",
+  "TenantTraffic",
+  "TenantUsagePeriod",
+  "ErrorClusterTenant",
 ]);
 
 /** Tenant A and tenant B in every pairing of tiers, all in one gateway. */
@@ -102,6 +109,16 @@ function withoutInput(res: GraphQLResponse<unknown>, input: string): string | un
 }
 
 const sorted = (ids: Iterable<string>) => [...ids].sort();
+
+/** Writes a finished job record of the tenant, as a background job leaves one. */
+async function recordJob(tenantId: string): Promise<string> {
+  const id = newId();
+  await gw.gateway.database.control.backgroundJob.create({
+    data: { id, tenantId, kind: "EXPORT", status: "SUCCEEDED", requestedBy: "test:probe" },
+  });
+
+  return id;
+}
 
 const MISSING_ID = "00000000-0000-7000-8000-000000000000";
 
@@ -207,6 +224,24 @@ const QUERY_PROBES: Record<string, Probe> = {
     expectRefused(await asAdmin("{ adminTenants { id name usage } }"), "FORBIDDEN");
   },
 
+  adminErrorClusters: async ({ b, asAdmin }) => {
+    const res = await asAdmin(
+      "query ($id: ID) { adminErrorClusters(tenantId: $id) { fingerprint message tenants } }",
+      { id: b.tenantId },
+    );
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  adminTraffic: async ({ b, asAdmin }) => {
+    const res = await asAdmin(
+      "query ($ids: [ID!]) { adminTraffic(tenantIds: $ids) { tenantId points { requests } } }",
+      { ids: [b.tenantId] },
+    );
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
   files: async ({ a, asAdmin }) => {
     const res = await asAdmin<{ files: { edges: { node: { path: string } }[] } }>(
       "{ files(area: USER_UPLOADS, first: 100) { edges { node { path } } } }",
@@ -245,6 +280,12 @@ const QUERY_PROBES: Record<string, Probe> = {
     expectRefused(await asAdmin("{ featureFlags { key overrides { tenantId } } }"), "FORBIDDEN");
   },
 
+  tenantLogs: async ({ b, asAdmin }) => {
+    const query = "query ($id: ID!) { tenantLogs(id: $id) { message line } }";
+
+    expectRefused(await asAdmin(query, { id: b.tenantId }), "FORBIDDEN");
+  },
+
   tenantConfig: async ({ a, asAdmin }) => {
     const res = await asAdmin<{ tenantConfig: { version: number; branding: Data } }>(
       "{ tenantConfig { version branding } }",
@@ -257,6 +298,44 @@ const QUERY_PROBES: Record<string, Probe> = {
       [a.tenantId],
     );
     expect(res.body.data?.tenantConfig).toEqual(stored);
+  },
+
+  job: async ({ a, b, asAdmin }) => {
+    const [own, foreign] = await Promise.all([recordJob(a.tenantId), recordJob(b.tenantId)]);
+    const query = "query ($id: ID!) { job(id: $id) { id tenantId } }";
+
+    const foreignAnswer = await asAdmin(query, { id: foreign });
+    const missingAnswer = await asAdmin(query, { id: MISSING_ID });
+    expectClean(foreignAnswer);
+    expect(foreignAnswer.body).toEqual({ data: { job: null } });
+    expect(missingAnswer.body).toEqual(foreignAnswer.body);
+    const ownAnswer = await asAdmin(query, { id: own });
+    expect(ownAnswer.body.data).toEqual({ job: { id: own, tenantId: a.tenantId } });
+  },
+
+  jobs: async ({ b, asAdmin }) => {
+    const res = await asAdmin("query ($id: ID) { jobs(tenantId: $id) { id } }", {
+      id: b.tenantId,
+    });
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  tenantJobs: async ({ a, b, asAdmin }) => {
+    await Promise.all([recordJob(a.tenantId), recordJob(b.tenantId)]);
+    const res = await asAdmin<{ tenantJobs: { id: string; tenantId: string }[] }>(
+      "{ tenantJobs(first: 100) { id tenantId } }",
+    );
+
+    expectClean(res);
+    const stored = await read<{ id: string }>(
+      null,
+      `SELECT id FROM "BackgroundJob" WHERE "tenantId" = $1`,
+      [a.tenantId],
+    );
+    const listed = res.body.data?.tenantJobs ?? [];
+    expect(sorted(listed.map((job) => job.id))).toEqual(sorted(stored.map((row) => row.id)));
+    expect(listed.filter((job) => job.tenantId !== a.tenantId)).toEqual([]);
   },
 
   tenantConfigVersions: async ({ a, asAdmin }) => {
@@ -547,6 +626,40 @@ const MUTATION_PROBES: Record<string, Probe> = {
     expectRefused(res, "FORBIDDEN");
   },
 
+  startProvisionTenant: async ({ b, asAdmin }) => {
+    const res = await asAdmin(
+      `mutation ($input: ProvisionTenantInput!) { startProvisionTenant(input: $input) { id } }`,
+      { input: { id: b.tenantId, name: "Hijack", isolation: "SHARED", adminEmail: "x@a.test" } },
+    );
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  startMoveTenant: async ({ b, asAdmin }) => {
+    const res = await asAdmin(
+      "mutation ($id: ID!) { startMoveTenant(id: $id, isolation: SCHEMA) { id } }",
+      { id: b.tenantId },
+    );
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  startExportTenant: async ({ b, asAdmin }) => {
+    const res = await asAdmin("mutation ($id: ID!) { startExportTenant(id: $id) { id } }", {
+      id: b.tenantId,
+    });
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  startMigrateTenants: async ({ b, asAdmin }) => {
+    const res = await asAdmin("mutation ($id: ID) { startMigrateTenants(tenantId: $id) { id } }", {
+      id: b.tenantId,
+    });
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
   importTenant: async ({ b, asAdmin }) => {
     const res = await asAdmin(
       "mutation ($file: String!) { importTenant(file: $file, isolation: SHARED) { id } }",
@@ -555,10 +668,29 @@ const MUTATION_PROBES: Record<string, Probe> = {
 
     expectRefused(res, "FORBIDDEN");
   },
+
+  exportTenantLogs: async ({ b, asAdmin }) => {
+    const res = await asAdmin("mutation ($id: ID!) { exportTenantLogs(id: $id) { file } }", {
+      id: b.tenantId,
+    });
+
+    expectRefused(res, "FORBIDDEN");
+  },
+
+  eraseTenantLogs: async ({ b, asAdmin }) => {
+    const res = await asAdmin("mutation ($id: ID!) { eraseTenantLogs(id: $id) }", {
+      id: b.tenantId,
+    });
+
+    expectRefused(res, "FORBIDDEN");
+  },
 };
 
 /** Each of B's rows as text, per table: any change of B shows up here. */
 async function snapshotOf(read: TierReader, tenantId: string): Promise<Record<Table, string[]>> {
+  // Counts still in memory are written first: a flush landing between two
+  // snapshots would otherwise look like a change.
+  await gw.gateway.telemetry.flush();
   const snapshot: Partial<Record<Table, string[]>> = {};
   for (const [table, column] of Object.entries(TENANT_TABLES)) {
     const rows = await read<{ row: string }>(

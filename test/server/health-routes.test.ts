@@ -46,7 +46,7 @@ describe("health, readiness and metrics routes", () => {
     expect(res.status).toBe(200);
     expect(text).toMatch(
       new RegExp(
-        `gateway_graphql_requests_total\\{tenant="${tenant.tenantId}",operation="query",outcome="ok"\\} 1`,
+        `gateway_graphql_requests_total\\{tenant="${tenant.tenantId}",operation="anonymous",type="query",outcome="ok"\\} 1`,
       ),
     );
     expect(text).not.toContain("made-up-tenant");

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { mkdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -17,6 +17,9 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
  *   under `node_modules` Node does not look up to the project's own;
  * - `prisma`: a link to the project's `prisma/`, since the migrator finds
  *   its migrations two folders above `build/data/migrator.js`;
+ * - `src/admin-console/public`: a link to the admin console's page, script
+ *   and style, which tsc does not copy and the console finds two folders
+ *   above `build/admin-console/`;
  * - `.tsbuildinfo`: so the next run compiles only what changed.
  */
 export const GATEWAY_BUILD_ROOT = join(ROOT, "node_modules", ".cache", "ogc-gateway-process");
@@ -27,13 +30,15 @@ export const GATEWAY_MAIN = join(GATEWAY_BUILD_ROOT, "build", "main.js");
 /** tsc's exit code when it found type errors but wrote every file anyway. */
 const EMITTED_WITH_ERRORS = 2;
 
-async function linkPrisma(): Promise<void> {
-  const link = join(GATEWAY_BUILD_ROOT, "prisma");
-  const target = join(ROOT, "prisma");
+/** Links the project's folder `path` at the same place under the build root. */
+async function linkFromProject(path: string): Promise<void> {
+  const link = join(GATEWAY_BUILD_ROOT, path);
+  const target = join(ROOT, path);
   const current = await readlink(link).catch(() => null);
   if (current === target) return;
 
   await rm(link, { recursive: true, force: true });
+  await mkdir(dirname(link), { recursive: true });
   await symlink(target, link, "dir");
 }
 
@@ -75,5 +80,6 @@ export async function buildGateway(): Promise<void> {
   }
 
   await writeFile(join(build, "package.json"), '{ "type": "module" }\n');
-  await linkPrisma();
+  await linkFromProject("prisma");
+  await linkFromProject(join("src", "admin-console", "public"));
 }

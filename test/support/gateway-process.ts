@@ -129,6 +129,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     SEED_DEMO: "false",
     STORAGE_DIR: join(files, "storage"),
     EXPORT_DIR: join(files, "exports"),
+    TENANT_LOG_DIR: join(files, "tenant-logs"),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
     ...options.env,
   };

@@ -99,6 +99,7 @@ export async function startTestGateway(
     ]),
     STORAGE_DIR: join(files, "storage"),
     EXPORT_DIR: join(files, "exports"),
+    TENANT_LOG_DIR: join(files, "tenant-logs"),
     ...(options.redis === false ? {} : { REDIS_URL: options.redisUrl ?? TEST_REDIS_URL }),
     JWT_SECRET: TEST_JWT_SECRET,
     ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),

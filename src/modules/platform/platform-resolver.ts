@@ -13,9 +13,8 @@ import {
   TenantMoveType,
   TenantSummaryType,
 } from "./platform-types.js";
+import { JobKind } from "../../jobs/index.js";
 import { deprovisionTenant } from "../../lifecycle/deprovision.js";
-import { moveTenant } from "../../lifecycle/move-tenant.js";
-import { provisionTenant } from "../../lifecycle/provision.js";
 import { auditFailures } from "./audit-failures.js";
 import { listTenantSummaries, setTenantStatus, tenantSummary } from "./tenant-admin-service.js";
 
@@ -31,8 +30,14 @@ export class PlatformResolver {
     @Ctx() ctx: GatewayContext,
     @Arg("input", () => ProvisionTenantInput) input: ProvisionTenantInput,
   ) {
+    // Runs as a background job and waits for it: the job's record is kept.
     const outcome = await auditFailures(ctx, "tenant.provision", { tenantId: input.id }, () =>
-      provisionTenant(ctx.platform.lifecycle, input, actorOf(ctx.principal) ?? "unknown"),
+      ctx.platform.jobs.run({
+        kind: JobKind.PROVISION,
+        tenantId: input.id.trim(),
+        input: { ...input },
+        requestedBy: actorOf(ctx.principal) ?? "unknown",
+      }),
     );
     await ctx.platform.events.publish({ kind: "tenant", tenantId: outcome.tenantId });
     const tenant = await reloadTenant(ctx, outcome.tenantId);
@@ -72,13 +77,14 @@ export class PlatformResolver {
     @Arg("region", () => String, { nullable: true }) region?: string | null,
     @Arg("server", () => String, { nullable: true }) server?: string | null,
   ) {
+    // Runs as a background job and waits for it: the job's record is kept.
     const report = await auditFailures(ctx, "tenant.move", { tenantId: id }, () =>
-      moveTenant(
-        ctx.platform.lifecycle,
-        id,
-        { isolation, region, server },
-        actorOf(ctx.principal) ?? "unknown",
-      ),
+      ctx.platform.jobs.run({
+        kind: JobKind.MOVE,
+        tenantId: id,
+        input: { isolation, region: region ?? null, server: server ?? null },
+        requestedBy: actorOf(ctx.principal) ?? "unknown",
+      }),
     );
     await ctx.platform.events.publish({ kind: "tenant", tenantId: id });
     const tenant = await tenantSummary(ctx, id);

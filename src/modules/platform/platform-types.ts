@@ -1,6 +1,7 @@
 import { GraphQLJSON } from "graphql-scalars";
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Isolation } from "../../generated/prisma/enums.js";
+import type { TenantRecord } from "../../tenancy/tenant-registry.js";
 import { UserType } from "../identity/identity-types.js";
 import { TenantType } from "../tenants/tenant-types.js";
 
@@ -65,9 +66,6 @@ export class TenantSummaryType {
   @Field(() => String, { nullable: true })
   region!: string | null;
 
-  @Field(() => String, { description: "ok, suspended, provisioning, moving or unreachable" })
-  health!: string;
-
   @Field(() => String, { description: "Hardware tier, e.g. standard or premium." })
   tier!: string;
 
@@ -93,10 +91,14 @@ export class TenantSummaryType {
   storageBucket!: string;
 
   @Field(() => GraphQLJSON, { nullable: true })
-  usage!: Record<string, unknown> | null;
-
-  @Field(() => GraphQLJSON, { nullable: true })
   billing!: Record<string, unknown> | null;
+
+  /**
+   * The registry record it was made from (not a GraphQL field): `health`,
+   * `usage` and the admin views are resolved from it when asked for (see
+   * tenant-summary-resolver.ts and the observability module).
+   */
+  record!: TenantRecord;
 }
 
 @ObjectType("TableDigest", { description: "One table of a tenant: rows and content checksum." })

@@ -1,7 +1,9 @@
+import DataLoader from "dataloader";
 import { actorOf, recordPlatformAudit } from "../../audit/index.js";
 import type { GatewayContext } from "../../context/gateway-context.js";
 import { GatewayError, badInput } from "../../errors/index.js";
 import { TenantStatus } from "../../generated/prisma/enums.js";
+import { forEachLimited, probeTenant } from "../../telemetry/index.js";
 import { isTenantId } from "../../tenancy/index.js";
 import type { TenantRecord } from "../../tenancy/tenant-registry.js";
 import type { TenantSummaryType } from "./platform-types.js";
@@ -47,33 +49,80 @@ async function storageSummary(ctx: GatewayContext, tenant: TenantRecord) {
   };
 }
 
-async function summarize(ctx: GatewayContext, tenant: TenantRecord): Promise<TenantSummaryType> {
+/** Tenants probed at the same time for one request. */
+const PROBES_AT_ONCE = 8;
+
+const probesOfRequest = new WeakMap<GatewayContext, DataLoader<string, boolean>>();
+
+/**
+ * Whether the tenant's data answers a trivial statement through its own
+ * handle, asked once per request and tenant, and for a whole list of
+ * tenants a few at a time.
+ */
+export function reachabilityOf(ctx: GatewayContext, tenantId: string): Promise<boolean> {
+  let probes = probesOfRequest.get(ctx);
+  if (!probes) {
+    probes = new DataLoader(async (ids) => {
+      const answered = new Map<string, boolean>();
+      await forEachLimited(ids, PROBES_AT_ONCE, async (id) => {
+        answered.set(id, await probeTenant(ctx.platform.database, id));
+      });
+      return ids.map((id) => answered.get(id) ?? false);
+    });
+    probesOfRequest.set(ctx, probes);
+  }
+
+  return probes.load(tenantId);
+}
+
+/** ok, moving or unreachable for an active tenant; otherwise its status. */
+export async function summaryHealth(ctx: GatewayContext, tenant: TenantRecord): Promise<string> {
+  // Only an active tenant's health depends on its data answering.
+  const reachable = tenant.status === TenantStatus.ACTIVE && (await reachabilityOf(ctx, tenant.id));
+
+  return healthOf(tenant.status, reachable, tenant.movingTo !== null);
+}
+
+/** Row counts of the tenant's data (left out when it does not answer) and its files. */
+export async function summaryUsage(
+  ctx: GatewayContext,
+  tenant: TenantRecord,
+): Promise<Record<string, unknown>> {
   let usage: Record<string, unknown> | null = null;
-  let reachable = true;
   try {
     usage = await usageOf(ctx, tenant.id);
   } catch (err) {
-    reachable = false;
-    ctx.logger.warn({ err, tenant: tenant.id }, "tenant data unreachable for summary");
+    // Bound to the tenant summarized, not to the one the request may name.
+    ctx.platform.lifecycle.logger
+      .child({ tenantId: tenant.id })
+      .warn({ err }, "tenant data unreachable for summary");
   }
   // Files are counted in the control plane: known even when the tenant's data is not.
   const storage = await storageSummary(ctx, tenant);
 
+  return { ...usage, storage };
+}
+
+/**
+ * A tenant's summary from its registry record. What costs database work
+ * (health, usage and the admin views) is resolved only when a query asks
+ * for it, see tenant-summary-resolver.ts.
+ */
+function summarize(tenant: TenantRecord): TenantSummaryType {
   return {
     id: tenant.id,
     name: tenant.name,
     status: tenant.status,
     isolation: tenant.isolation,
     region: tenant.region,
-    health: healthOf(tenant.status, reachable, tenant.movingTo !== null),
     tier: tenant.tier,
     releaseChannel: tenant.releaseChannel,
     location: tenant.location,
     schemaVersion: tenant.schemaVersion,
     movingTo: tenant.movingTo,
     storageBucket: tenant.storageBucket,
-    usage: { ...usage, storage },
     billing: { ...tenant.config.billing },
+    record: tenant,
   };
 }
 
@@ -85,7 +134,7 @@ export async function listTenantSummaries(ctx: GatewayContext): Promise<TenantSu
     action: "tenant.list",
   });
 
-  return Promise.all(tenants.map((tenant) => summarize(ctx, tenant)));
+  return tenants.map(summarize);
 }
 
 /** One tenant's summary, read fresh from the control plane. */
@@ -94,7 +143,7 @@ export async function tenantSummary(ctx: GatewayContext, id: string): Promise<Te
   const tenant = await ctx.platform.registry.get(id);
   if (!tenant) throw new GatewayError("TENANT_NOT_FOUND", `There is no tenant "${id}".`);
 
-  return summarize(ctx, tenant);
+  return summarize(tenant);
 }
 
 /** Suspends or resumes a tenant; doing it twice changes nothing more. */
@@ -121,5 +170,5 @@ export async function setTenantStatus(
   const tenant = await ctx.platform.registry.get(id);
   if (!tenant) throw new GatewayError("TENANT_NOT_FOUND", `There is no tenant "${id}".`);
 
-  return summarize(ctx, tenant);
+  return summarize(tenant);
 }

@@ -2,7 +2,7 @@ import { Arg, Ctx, ID, Mutation, Resolver } from "type-graphql";
 import { actorOf } from "../../audit/index.js";
 import type { GatewayContext } from "../../context/gateway-context.js";
 import { resolveArchivePath } from "../../lifecycle/archive-path.js";
-import { exportTenant } from "../../lifecycle/export-tenant.js";
+import { JobKind } from "../../jobs/index.js";
 import { importTenant } from "../../lifecycle/import-tenant.js";
 import { auditFailures } from "./audit-failures.js";
 import { Isolation, TenantSummaryType } from "./platform-types.js";
@@ -20,8 +20,14 @@ export class TenantArchiveResolver {
     @Ctx() ctx: GatewayContext,
     @Arg("id", () => ID) id: string,
   ): Promise<TenantExportType> {
+    // Runs as a background job and waits for it: the job's record is kept.
     const result = await auditFailures(ctx, "tenant.export", { tenantId: id }, () =>
-      exportTenant(ctx.platform.lifecycle, id, actorOf(ctx.principal) ?? "unknown"),
+      ctx.platform.jobs.run({
+        kind: JobKind.EXPORT,
+        tenantId: id,
+        input: {},
+        requestedBy: actorOf(ctx.principal) ?? "unknown",
+      }),
     );
 
     return {

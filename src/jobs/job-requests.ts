@@ -1,0 +1,115 @@
+import { badInput, GatewayError } from "../errors/index.js";
+import { TenantStatus } from "../generated/prisma/enums.js";
+import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
+import { checkProvisionRequest } from "../lifecycle/provision.js";
+import { checkIsolation, checkLabel } from "../lifecycle/request-checks.js";
+import { choosePlacement } from "../lifecycle/server-choice.js";
+import { isTenantId } from "../tenancy/index.js";
+import { JobKind, type JobRequest } from "./job-kinds.js";
+
+/**
+ * Checks made before a job is queued, so a request that would be refused
+ * is refused at once and nothing is recorded. They are the checks the work
+ * itself makes, with its messages; the work makes them again when it runs,
+ * against the tenant as it stands then.
+ */
+export async function checkJobRequest(
+  services: LifecycleServices,
+  request: JobRequest,
+): Promise<void> {
+  switch (request.kind) {
+    case JobKind.PROVISION: {
+      const input = checkProvisionRequest(request.input, services.region);
+      const existing = await services.database.control.tenant.findUnique({
+        where: { id: input.id },
+        select: { id: true },
+      });
+      // A retry keeps the server its first attempt chose; a new tenant needs one.
+      if (!existing) {
+        await choosePlacement(services, input.isolation, {
+          region: input.region,
+          tier: input.tier,
+          fallbackRegion: services.region,
+        });
+      }
+      return;
+    }
+    case JobKind.MOVE: {
+      const tenant = await readyTenant(services, request.tenantId);
+      const { isolation, region, server } = request.input;
+      await choosePlacement(services, checkIsolation(isolation), {
+        region,
+        server,
+        tier: tenant.tier,
+        fallbackRegion: tenant.region,
+      });
+      return;
+    }
+    case JobKind.EXPORT:
+      await readyTenant(services, request.tenantId);
+      return;
+    case JobKind.MIGRATE:
+      await existingTenant(services, request.tenantId, "tenantId");
+      return;
+    default: {
+      const unknown: never = request;
+      throw new Error(`unhandled job request ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+async function existingTenant(services: LifecycleServices, tenantId: string, field: string) {
+  if (!isTenantId(tenantId)) throw badInput(field, `${field} is not a tenant id.`);
+  const tenant = await services.database.control.tenant.findUnique({
+    where: { id: tenantId },
+    select: { status: true, tier: true, region: true },
+  });
+  if (!tenant) throw new GatewayError("TENANT_NOT_FOUND", `There is no tenant "${tenantId}".`);
+
+  return tenant;
+}
+
+/** A tenant that provisioning has finished: moves and exports refuse others. */
+async function readyTenant(services: LifecycleServices, tenantId: string) {
+  const tenant = await existingTenant(services, tenantId, "id");
+  if (tenant.status === TenantStatus.PROVISIONING) {
+    throw badInput("id", `Tenant "${tenantId}" is still being provisioned; finish that first.`);
+  }
+
+  return tenant;
+}
+
+/** Which tenants a `startMigrateTenants` call names. */
+export interface MigrationSelection {
+  /** One tenant. */
+  readonly tenantId?: string | null;
+  /** Every tenant of this release channel. */
+  readonly channel?: string | null;
+}
+
+/**
+ * The ids of the tenants a migration request selects, in id order: one
+ * tenant (TENANT_NOT_FOUND when there is none), a release channel's
+ * tenants, or every tenant. Naming both a tenant and a channel is refused.
+ */
+export async function selectMigrations(
+  services: LifecycleServices,
+  selection: MigrationSelection,
+): Promise<string[]> {
+  const { tenantId, channel } = selection;
+  if (tenantId != null && channel != null) {
+    throw badInput("channel", "Name a tenant or a release channel to upgrade, not both.");
+  }
+  if (tenantId != null) {
+    await existingTenant(services, tenantId, "tenantId");
+    return [tenantId];
+  }
+
+  const rows = await services.database.control.tenant.findMany({
+    where: channel == null ? {} : { releaseChannel: checkLabel("channel", channel, "stable") },
+    select: { id: true },
+    orderBy: { id: "asc" },
+  });
+
+  return rows.map((row) => row.id);
+}

@@ -1,0 +1,217 @@
+import { DelayedError, Job, Queue, QueueEvents, UnrecoverableError, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import type { JobSettings } from "../config/index.js";
+import { runAttempt, type JobDependencies } from "./job-attempt.js";
+import { lostFailure } from "./job-failure.js";
+import { findJob, isFinished, markFailed, unfinishedJobs, type JobRow } from "./job-store.js";
+import type { JobRunner } from "./job-runner.js";
+import { TenantSlots } from "./tenant-slots.js";
+import { untilFinished } from "./until-finished.js";
+
+/** The one queue every lifecycle job goes through. */
+const QUEUE_NAME = "lifecycle";
+
+/** BullMQ keeps finished jobs this long; the `BackgroundJob` row is the lasting record. */
+const KEEP_COMPLETED = { age: 24 * 60 * 60, count: 1_000 };
+const KEEP_FAILED = { age: 7 * 24 * 60 * 60, count: 5_000 };
+
+/** Times a job may be found stalled (its process gone) and run again before it fails. */
+const MAX_STALLED = 2;
+
+/** Longest wait at stop for running jobs; past it they are left to another process. */
+const CLOSE_WAIT_MS = 10_000;
+
+/** Pause between attempts to re-queue recorded jobs at start while Redis is away. */
+const RECOVERY_RETRY_MS = 5_000;
+
+export interface QueueRunnerOptions {
+  readonly redisUrl: string;
+  /** Keys live under `ogc-jobs:<deploymentId>`: deployments sharing a Redis never meet. */
+  readonly deploymentId: string;
+  readonly settings: JobSettings;
+  readonly deps: JobDependencies;
+}
+
+interface JobData {
+  tenantId: string;
+}
+
+/**
+ * Runs jobs on BullMQ over Redis, shared by every gateway process of the
+ * deployment: whichever process has a free worker slot runs the next job.
+ *
+ * - Concurrency: `concurrency` jobs per process; per tenant, `perTenant`
+ *   across all processes (see tenant-slots.ts).
+ * - Retries: BullMQ's exponential backoff from `backoffMs`, for unexpected
+ *   failures; a deliberate refusal fails at once (UnrecoverableError).
+ * - Crashes: a job whose process dies loses its lock after `lockMs`, and
+ *   BullMQ's stalled-job check moves it back to wait for another process.
+ *   A row recorded but never queued (a crash between the two) is queued
+ *   again at start, under its own id, which BullMQ adds only once.
+ */
+export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
+  const { settings, deps } = options;
+  const control = deps.lifecycle.database.control;
+  const logger = deps.logger.child({ component: "job-queue" });
+  const prefix = `ogc-jobs:${options.deploymentId}`;
+
+  // BullMQ in an ES module takes clients, not options. Workers need
+  // commands that wait out an outage (maxRetriesPerRequest: null).
+  const open = () => {
+    const client = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    client.on("error", (err: unknown) => logger.debug({ err }, "job queue Redis connection error"));
+    return client;
+  };
+  const commands = open();
+  const listening = open();
+  const slots = new TenantSlots({
+    redis: commands,
+    prefix,
+    limit: settings.perTenant,
+    leaseMs: settings.lockMs,
+    logger,
+  });
+
+  const queue = new Queue<JobData>(QUEUE_NAME, { connection: commands, prefix });
+  queue.on("error", (err) => logger.warn({ err }, "job queue error"));
+  const events = new QueueEvents(QUEUE_NAME, { connection: listening, prefix });
+  events.on("error", (err) => logger.warn({ err }, "job queue events error"));
+
+  const add = (rows: readonly JobRow[]) =>
+    queue.addBulk(
+      rows.map((row) => ({
+        name: row.kind,
+        data: { tenantId: row.tenantId },
+        opts: {
+          jobId: row.id,
+          attempts: row.maxAttempts,
+          backoff: { type: "exponential", delay: settings.backoffMs },
+          removeOnComplete: KEEP_COMPLETED,
+          removeOnFail: KEEP_FAILED,
+        },
+      })),
+    );
+
+  /** Wakes jobs that waited for a slot of the tenant; a job not delayed any more is skipped. */
+  const wake = async (ids: readonly string[]) => {
+    for (const id of ids) {
+      const job = await Job.fromId(queue, id).catch(() => undefined);
+      await job?.promote().catch(() => undefined);
+    }
+  };
+
+  const processJob = async (job: Job<JobData>, token?: string): Promise<void> => {
+    const id = job.id ?? "";
+    const row = await findJob(control, id);
+    // Queued by this deployment, so recorded in its database.
+    if (!row) throw new UnrecoverableError(`job ${id} has no record in this deployment`);
+    if (isFinished(row)) return;
+
+    const lease = await slots.acquire(row.tenantId, id);
+    if (!lease) {
+      // Back to delayed until a slot frees (the holder wakes it) or, at
+      // the latest, a lease's length: a holder that died wakes nobody.
+      await job.moveToDelayed(Date.now() + settings.lockMs, token);
+      // The holder may have finished between our look and the move.
+      if (await slots.hasRoom(row.tenantId)) await job.promote().catch(() => undefined);
+      throw new DelayedError();
+    }
+
+    try {
+      const outcome = await runAttempt(deps, row, {
+        attempt: job.attemptsMade + 1,
+        maxAttempts: job.opts.attempts ?? row.maxAttempts,
+      });
+      if (outcome.kind === "failed") {
+        const { message } = outcome.failure;
+        throw outcome.retry ? new Error(message) : new UnrecoverableError(message);
+      }
+    } finally {
+      await wake(await lease.release().catch(() => []));
+    }
+  };
+
+  const worker = new Worker<JobData>(QUEUE_NAME, processJob, {
+    connection: commands,
+    prefix,
+    concurrency: settings.concurrency,
+    lockDuration: settings.lockMs,
+    stalledInterval: settings.lockMs,
+    maxStalledCount: MAX_STALLED,
+  });
+  worker.on("error", (err) => logger.warn({ err }, "job worker error"));
+  // A job BullMQ gives up without an attempt recording it (stalled too
+  // often) still needs its row closed; recorded failures stay as they are.
+  worker.on("failed", (job, error) => {
+    if (!job?.id) return;
+    void job
+      .getState()
+      .then(async (state) => {
+        if (state === "failed") await markFailed(control, job.id ?? "", lostFailure(error.message));
+      })
+      .catch((err: unknown) => logger.warn({ err, jobId: job.id }, "could not close a lost job"));
+  });
+
+  let closed = false;
+  let stopWaiting = () => {};
+  const recovery = recover();
+
+  /** Queues every recorded job that is not finished, and closes those BullMQ gave up. */
+  async function recover(): Promise<void> {
+    while (!closed) {
+      try {
+        for (const row of await unfinishedJobs(control)) {
+          const job = await Job.fromId(queue, row.id);
+          if (!job) {
+            await add([row]);
+            logger.warn({ jobId: row.id }, "queued a recorded job the queue did not hold");
+          } else if ((await job.getState()) === "failed") {
+            await markFailed(control, row.id, lostFailure(job.failedReason));
+          }
+        }
+        return;
+      } catch (err) {
+        if (closed) return;
+        logger.warn({ err }, "could not re-queue recorded jobs; trying again");
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, RECOVERY_RETRY_MS);
+          stopWaiting = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  return {
+    enqueue: async (rows) => {
+      await add(rows);
+    },
+    finished: async (id) => {
+      const job = await Job.fromId(queue, id);
+      // BullMQ's event only hints that the row has its outcome now.
+      await untilFinished(control, id, {
+        stopping: () => closed,
+        hint: job?.waitUntilFinished(events),
+      });
+    },
+    close: async () => {
+      closed = true;
+      stopWaiting();
+      const drained = await Promise.race([
+        worker.close().then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), CLOSE_WAIT_MS).unref()),
+      ]);
+      if (!drained) {
+        logger.warn("jobs still running at stop are left to another process");
+        await worker.close(true);
+      }
+      await recovery;
+      await events.close();
+      await queue.close();
+      commands.disconnect();
+      listening.disconnect();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { pino } from "pino";
+import { linesFromEnd } from "./lines-from-end.js";
+import { removeLogFile, type TenantLogFiles } from "./tenant-log-files.js";
+import { tenantLogPath } from "./tenant-log-path.js";
+
+/** One line of a tenant's log, as the admin views show it. */
+export interface TenantLogLine {
+  readonly time: Date;
+  /** pino's label: `trace`, `debug`, `info`, `warn`, `error` or `fatal`. */
+  readonly level: string;
+  readonly message: string;
+  readonly requestId: string | null;
+  /** The whole line, every field as written. */
+  readonly line: Record<string, unknown>;
+}
+
+/** A copy of a tenant's log file in the export directory. */
+export interface TenantLogExport {
+  /** Its name in the export directory. */
+  readonly file: string;
+  readonly path: string;
+  readonly bytes: number;
+  readonly lines: number;
+  /** SHA-256 of the copy, lower-case hex. */
+  readonly sha256: string;
+}
+
+export interface TenantLogStoreOptions {
+  /** Where the files are (`TENANT_LOG_DIR`). */
+  readonly directory: string;
+  /**
+   * This process's writer, when it writes tenant files: queued lines are
+   * flushed before a read or an export, and an erasure drops them too.
+   */
+  readonly files?: TenantLogFiles | null;
+}
+
+/** Level names a reader may filter by, with pino's numbers. */
+export const LOG_LEVELS: Readonly<Record<string, number>> = pino.levels.values;
+
+/** Reads no further back than this for one answer: a filter that matches little stays cheap. */
+const MAX_SCANNED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reading, handing over and erasing one tenant's log file. Tenant ids are
+ * checked by the caller; the path is checked again (tenant-log-path.ts).
+ */
+export class TenantLogStore {
+  readonly directory: string;
+  readonly #files: TenantLogFiles | null;
+
+  constructor(options: TenantLogStoreOptions) {
+    this.directory = resolve(options.directory);
+    this.#files = options.files ?? null;
+  }
+
+  /** Writes the lines this process still holds in memory (a no-op without a writer). */
+  async flush(): Promise<void> {
+    await this.#files?.flush();
+  }
+
+  /**
+   * The newest `first` lines of the tenant, newest first, at `minLevel` or
+   * above when given. Lines that are not JSON (a write cut short) are
+   * skipped. Looks at the newest 64 MiB of the file at most.
+   */
+  async read(
+    tenantId: string,
+    options: { first: number; minLevel?: number },
+  ): Promise<TenantLogLine[]> {
+    const path = tenantLogPath(this.directory, tenantId);
+    await this.flush();
+
+    const found: TenantLogLine[] = [];
+    if (options.first <= 0) return found;
+    for await (const text of linesFromEnd(path, { maxBytes: MAX_SCANNED_BYTES })) {
+      const line = parseLine(text);
+      if (!line || (options.minLevel !== undefined && line.levelNumber < options.minLevel)) {
+        continue;
+      }
+      found.push(line.view);
+      if (found.length >= options.first) break;
+    }
+
+    return found;
+  }
+
+  /**
+   * Copies the tenant's file, as it is at this moment, into `exportDir`
+   * under a new name (an empty file when the tenant has no lines). Lines
+   * appended meanwhile are not in the copy; every line in it is whole.
+   */
+  async export(tenantId: string, exportDir: string): Promise<TenantLogExport> {
+    const source = tenantLogPath(this.directory, tenantId);
+    await this.flush();
+
+    const directory = resolve(exportDir);
+    await mkdir(directory, { recursive: true });
+    const file = exportName(tenantId, new Date());
+    const path = join(directory, file);
+    const partial = `${path}.partial`;
+    const size = (await stat(source).catch(() => null))?.size ?? 0;
+    const digest = createHash("sha256");
+    let lines = 0;
+
+    try {
+      const count = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          digest.update(chunk);
+          for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a, at + 1)) lines += 1;
+          done(null, chunk);
+        },
+      });
+      const target = createWriteStream(partial, { flags: "wx", mode: 0o600 });
+      // Only the bytes there now: every whole-line write ends before them or after.
+      const input =
+        size > 0 ? createReadStream(source, { start: 0, end: size - 1 }) : Readable.from([]);
+      await pipeline(input, count, target);
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+
+    return { file, path, bytes: size, lines, sha256: digest.digest("hex") };
+  }
+
+  /**
+   * Removes the tenant's file (and this process's queued lines of it);
+   * answers the bytes removed. Other tenants' files are not touched.
+   */
+  async erase(tenantId: string): Promise<number> {
+    if (this.#files) return this.#files.erase(tenantId);
+
+    return removeLogFile(tenantLogPath(this.directory, tenantId));
+  }
+}
+
+/** `logs-<tenant>-<UTC time>-<random>.jsonl`: sorts by time, never reuses a name. */
+function exportName(tenantId: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:.]/g, "");
+
+  return `logs-${tenantId}-${stamp}-${randomBytes(3).toString("hex")}.jsonl`;
+}
+
+function parseLine(text: string): { view: TenantLogLine; levelNumber: number } | null {
+  let line: unknown;
+  try {
+    line = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof line !== "object" || line === null || Array.isArray(line)) return null;
+
+  const fields = line as Record<string, unknown>;
+  const levelNumber = typeof fields.level === "number" ? fields.level : 0;
+  const time = new Date(typeof fields.time === "number" ? fields.time : Number.NaN);
+
+  return {
+    levelNumber,
+    view: {
+      time: Number.isNaN(time.getTime()) ? new Date(0) : time,
+      level: pino.levels.labels[levelNumber] ?? String(levelNumber),
+      message: typeof fields.msg === "string" ? fields.msg : "",
+      requestId: typeof fields.requestId === "string" ? fields.requestId : null,
+      line: fields,
+    },
+  };
+}
