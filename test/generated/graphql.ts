@@ -62,6 +62,13 @@ export type CreateUserInput = {
   roles?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** The order of error clusters. */
+export type ErrorClusterOrder =
+  /** Highest `count` first (the top clusters), then latest. */
+  | 'MOST_FREQUENT'
+  /** Latest `lastSeen` first. */
+  | 'MOST_RECENT';
+
 /** Creates a flag or changes the fields given; omitted fields keep their value. */
 export type FeatureFlagInput = {
   description?: InputMaybe<Scalars['String']['input']>;

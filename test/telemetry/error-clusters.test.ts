@@ -2,8 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
 import { codesOf, startTestGateway, uniqueTenantId, type TestGateway } from "../support/gateway.js";
 
-const CLUSTERS = `query ($first: Int, $tenantId: ID, $code: String) {
-  adminErrorClusters(first: $first, tenantId: $tenantId, code: $code) {
+const CLUSTERS = `query (
+  $first: Int
+  $tenantId: ID
+  $code: String
+  $orderBy: ErrorClusterOrder
+  $seenWithinHours: Int
+) {
+  adminErrorClusters(
+    first: $first
+    tenantId: $tenantId
+    code: $code
+    orderBy: $orderBy
+    seenWithinHours: $seenWithinHours
+  ) {
     fingerprint code operation path message count firstSeen lastSeen
     tenants tenantCount sampleRequestIds
   }
@@ -148,8 +160,42 @@ describe("error clusters", () => {
     expect(await clusters({ code: "TENANT_SUSPENDED" })).toEqual([]);
   });
 
+  it("puts the most frequent first when asked, and keeps only those seen within the window", async () => {
+    const control = gw.gateway.database.control;
+    const old = new Date(Date.now() - 3 * 3_600_000);
+    // A frequent cluster last seen three hours ago: first by count, but
+    // outside a window of two hours.
+    await control.errorCluster.create({
+      data: {
+        fingerprint: "f".repeat(64),
+        code: "INTERNAL_SERVER_ERROR",
+        operation: "Old",
+        path: "old",
+        message: "an old failure",
+        count: 1_000_000n,
+        firstSeen: old,
+        lastSeen: old,
+        sampleRequestIds: [],
+      },
+    });
+    const all = await clusters({ first: 100 });
+    const frequent = await clusters({ first: 100, orderBy: "MOST_FREQUENT" });
+    expect(frequent[0]?.operation).toBe("Old");
+    const counts = frequent.map((c) => c.count);
+    expect(counts).toEqual([...counts].sort((x, y) => y - x));
+    expect(new Set(frequent.map((c) => c.fingerprint))).toEqual(
+      new Set(all.map((c) => c.fingerprint)),
+    );
+
+    const recent = await clusters({ first: 100, orderBy: "MOST_FREQUENT", seenWithinHours: 2 });
+    expect(recent.map((c) => c.operation)).not.toContain("Old");
+    expect(recent).toHaveLength(all.length - 1);
+  });
+
   it("refuses a bad first, code or tenant id with BAD_USER_INPUT naming the argument", async () => {
     for (const [variables, field] of [
+      [{ seenWithinHours: 0 }, "seenWithinHours"],
+      [{ seenWithinHours: 169 }, "seenWithinHours"],
       [{ first: 0 }, "first"],
       [{ first: 101 }, "first"],
       [{ code: "TEAPOT" }, "code"],

@@ -43,7 +43,7 @@ function clusterRow(cluster) {
   ]);
 }
 
-/** Fills the error clusters table's body in the gateway's order (most recently seen first). */
+/** Fills the error clusters table's body in the gateway's order (most frequent first). */
 export function renderClusters(body, clusters) {
   clear(body);
   if (clusters.length === 0) {

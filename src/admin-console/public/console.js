@@ -10,7 +10,7 @@ import { renderTenants } from "./tenant-table.js";
 import { TrafficChart } from "./traffic-chart.js";
 
 const AUTO_REFRESH_MS = 30_000;
-/** Clusters shown: the ones seen most recently. */
+/** Clusters shown: the most frequent in the chosen window. */
 const CLUSTERS_SHOWN = 20;
 
 /** What a person is told when the token itself is refused. */
@@ -146,7 +146,7 @@ async function load(token, mine) {
   const outcomes = await Promise.allSettled([
     runQuery(token, TENANTS),
     runQuery(token, TRAFFIC, { hours }),
-    runQuery(token, ERROR_CLUSTERS, { first: CLUSTERS_SHOWN }),
+    runQuery(token, ERROR_CLUSTERS, { first: CLUSTERS_SHOWN, hours }),
   ]);
   if (mine !== session) return;
 

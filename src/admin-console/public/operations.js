@@ -39,8 +39,8 @@ export const TRAFFIC = {
 
 export const ERROR_CLUSTERS = {
   field: "adminErrorClusters",
-  query: `query AdminConsoleErrorClusters($first: Int) {
-  adminErrorClusters(first: $first) {
+  query: `query AdminConsoleErrorClusters($first: Int, $hours: Int) {
+  adminErrorClusters(first: $first, orderBy: MOST_FREQUENT, seenWithinHours: $hours) {
     fingerprint
     code
     operation

@@ -4,7 +4,11 @@ import type { GatewayContext } from "../../context/gateway-context.js";
 import { badInput, isErrorCode } from "../../errors/index.js";
 import { isTenantId } from "../../tenancy/index.js";
 import { listErrorClusters } from "./error-cluster-reads.js";
-import { ErrorClusterType, TenantTrafficSeriesType } from "./observability-types.js";
+import {
+  ErrorClusterOrder,
+  ErrorClusterType,
+  TenantTrafficSeriesType,
+} from "./observability-types.js";
 import { readTrafficSeries } from "./traffic-reads.js";
 
 /** Most clusters one call returns. */
@@ -24,7 +28,8 @@ function requireTenantId(field: string, id: string): string {
 @Resolver()
 export class ObservabilityResolver {
   @Query(() => [ErrorClusterType], {
-    description: "Global admin only. Error clusters, most recently seen first.",
+    description:
+      "Global admin only. Error clusters, most recently seen first, or the most frequent first with `orderBy: MOST_FREQUENT`.",
   })
   async adminErrorClusters(
     @Ctx() ctx: GatewayContext,
@@ -33,9 +38,27 @@ export class ObservabilityResolver {
     tenantId?: string | null,
     @Arg("code", () => String, { nullable: true, description: "Only clusters of this code." })
     code?: string | null,
+    @Arg("orderBy", () => ErrorClusterOrder, { defaultValue: ErrorClusterOrder.MOST_RECENT })
+    orderBy: ErrorClusterOrder = ErrorClusterOrder.MOST_RECENT,
+    @Arg("seenWithinHours", () => Int, {
+      nullable: true,
+      description: `Only clusters seen in the last this many hours (1 to ${MAX_TRAFFIC_HOURS}).`,
+    })
+    seenWithinHours?: number | null,
   ): Promise<ErrorClusterType[]> {
     if (!Number.isInteger(first) || first < 1 || first > MAX_CLUSTERS) {
       throw badInput("first", `first must be from 1 to ${MAX_CLUSTERS}, got ${first}.`);
+    }
+    if (
+      seenWithinHours != null &&
+      (!Number.isInteger(seenWithinHours) ||
+        seenWithinHours < 1 ||
+        seenWithinHours > MAX_TRAFFIC_HOURS)
+    ) {
+      throw badInput(
+        "seenWithinHours",
+        `seenWithinHours must be from 1 to ${MAX_TRAFFIC_HOURS}, got ${seenWithinHours}.`,
+      );
     }
     if (code != null && !isErrorCode(code)) {
       throw badInput("code", `code must be one of the contract's error codes, got "${code}".`);
@@ -44,6 +67,8 @@ export class ObservabilityResolver {
       first,
       tenantId: tenantId == null ? null : requireTenantId("tenantId", tenantId),
       code: code ?? null,
+      orderBy,
+      seenWithinHours: seenWithinHours ?? null,
     };
     await recordPlatformAudit(ctx.platform.database.control, {
       actorId: actorOf(ctx.principal),
@@ -51,7 +76,13 @@ export class ObservabilityResolver {
       detail: { ...filter },
     });
 
-    return listErrorClusters(ctx.platform.database.control, filter);
+    return listErrorClusters(ctx.platform.database.control, {
+      ...filter,
+      seenSince:
+        filter.seenWithinHours === null
+          ? null
+          : new Date(Date.now() - filter.seenWithinHours * 3_600_000),
+    });
   }
 
   @Query(() => [TenantTrafficSeriesType], {

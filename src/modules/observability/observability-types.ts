@@ -1,4 +1,19 @@
-import { Field, Float, ID, Int, ObjectType } from "type-graphql";
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+
+/** How `adminErrorClusters` orders what it returns. */
+export enum ErrorClusterOrder {
+  MOST_RECENT = "MOST_RECENT",
+  MOST_FREQUENT = "MOST_FREQUENT",
+}
+
+registerEnumType(ErrorClusterOrder, {
+  name: "ErrorClusterOrder",
+  description: "The order of error clusters.",
+  valuesConfig: {
+    MOST_RECENT: { description: "Latest `lastSeen` first." },
+    MOST_FREQUENT: { description: "Highest `count` first (the top clusters), then latest." },
+  },
+});
 
 @ObjectType("TenantLastError", { description: "The newest error a tenant's requests met." })
 export class TenantLastErrorType {
