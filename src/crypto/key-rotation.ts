@@ -5,6 +5,7 @@ import type { MasterKeys } from "./master-keys.js";
 import { MASTER_SEALED_VERSION } from "./secret-box.js";
 import { createTenantKeyring, type TenantKeyring } from "./tenant-keyring.js";
 import { TenantKeyStore, type StoredTenantKey } from "./tenant-key-store.js";
+import { forEachLimited } from "../async/for-each-limited.js";
 
 /**
  * Master-key rotation: rewraps every tenant data key that the current
@@ -223,20 +224,6 @@ async function reseal(
   }
 
   throw new Error("the connection string changed under every attempt; run the rotation again");
-}
-
-/** Runs `work` on every item, at most `limit` at a time. */
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item);
-  };
-
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function byTenant(a: RotationFailure, b: RotationFailure): number {

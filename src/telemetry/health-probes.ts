@@ -1,7 +1,7 @@
 import type { Database } from "../data/index.js";
 import { TenantStatus } from "../generated/prisma/enums.js";
 import type { Logger } from "../logging/index.js";
-import { forEachLimited } from "./for-each-limited.js";
+import { forEachLimited } from "../async/for-each-limited.js";
 
 /** Longest wait for one tenant's answer before the probe counts as failed (ms). */
 export const PROBE_TIMEOUT_MS = 5_000;

@@ -10,4 +10,3 @@ export {
 } from "./latency-buckets.js";
 export { fingerprintOf, normaliseMessage, type ErrorShape } from "./error-fingerprint.js";
 export { periodOf, TRAFFIC_WINDOW_MS, windowStart } from "./time-windows.js";
-export { forEachLimited } from "./for-each-limited.js";

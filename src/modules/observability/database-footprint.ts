@@ -8,7 +8,7 @@ import { TENANT_TABLES } from "../../data/placement/tenant-tables.js";
 import { Isolation } from "../../generated/prisma/enums.js";
 import type { Logger } from "../../logging/index.js";
 import type { TenantRecord } from "../../tenancy/tenant-registry.js";
-import { forEachLimited } from "../../telemetry/index.js";
+import { forEachLimited } from "../../async/for-each-limited.js";
 
 /** What a tenant takes on its database server; null where the server did not answer. */
 export interface Footprint {
