@@ -31,6 +31,7 @@ async function printWelcome(
     "",
     `NewFinity Gateway is ready: ${url}/graphql (open it in a browser for Apollo Sandbox)`,
     `Health: ${url}/healthz  Ready: ${url}/readyz  Metrics: ${url}/metrics`,
+    `Admin console: ${url}/admin (sign in with the global admin token below)`,
     "",
     "Development tokens (send as 'Authorization: Bearer <token>' with 'X-Tenant-ID: acme'):",
   ];
