@@ -63,11 +63,6 @@ async function main(logger: Logger, config: GatewayConfig): Promise<void> {
   if (!config.databaseUrl)
     logger.info({ dataDir: config.dataDir }, "no DATABASE_URL: using embedded PGlite");
   if (!config.redisUrl) logger.info("no REDIS_URL: using an in-memory cache");
-  if (config.production && !config.metricsToken) {
-    logger.warn(
-      "METRICS_TOKEN is not set: /metrics is open and its series name every active tenant.",
-    );
-  }
 
   const gateway = await createGateway({ config, logger });
   const seeded = config.seedDemo ? await seedDemoTenants(gateway.lifecycle) : [];

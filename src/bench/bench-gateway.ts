@@ -15,12 +15,15 @@ function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
 export interface BenchSecrets {
   readonly jwtSecret: string;
   readonly encryptionKey: string;
+  /** `METRICS_TOKEN`: production asks for one. */
+  readonly metricsToken: string;
 }
 
 export function createBenchSecrets(): BenchSecrets {
   return {
     jwtSecret: randomBytes(32).toString("hex"),
     encryptionKey: randomBytes(32).toString("base64"),
+    metricsToken: randomBytes(24).toString("hex"),
   };
 }
 
@@ -57,6 +60,7 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
     REDIS_URL: options.redisUrl,
     JWT_SECRET: options.secrets.jwtSecret,
     ENCRYPTION_KEY: options.secrets.encryptionKey,
+    METRICS_TOKEN: options.secrets.metricsToken,
     HOST: "127.0.0.1",
     PORT: "0",
     // Capacity is measured, not a plan: per-minute tenant budgets would refuse the load.

@@ -96,6 +96,7 @@ function gatewayEnv(
     REDIS_URL: options.redisUrl,
     JWT_SECRET: secrets.jwtSecret,
     ENCRYPTION_KEY: secrets.encryptionKey,
+    METRICS_TOKEN: secrets.metricsToken,
     LOG_LEVEL: options.logLevel,
     SEED_DEMO: "false",
     STORAGE_DIR: join(storageRoot, "storage"),

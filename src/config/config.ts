@@ -63,7 +63,7 @@ export interface GatewayConfig {
   readonly queryMaxTokens: number;
   /** Seed the demo tenants on start (default: yes, except in production). */
   readonly seedDemo: boolean;
-  /** Bearer token `/metrics` requires; unset leaves it open (default in development). */
+  /** Bearer token `/metrics` requires; production refuses to start without one. */
   readonly metricsToken: string | undefined;
   /** Operation names with metric series of their own, besides the built-in ones. */
   readonly metricsOperations: readonly string[];
@@ -87,6 +87,11 @@ export interface GatewayConfig {
   readonly tenantLogs: TenantLogsMode;
   /** Directory of the per-tenant log files, `<tenantId>.log` each (default `./.data/tenant-logs`). */
   readonly tenantLogDir: string;
+  /**
+   * Size a tenant's log file may reach before it is rotated once to
+   * `<tenantId>.log.1`, replacing the older one (`TENANT_LOG_MAX_BYTES`, default 256 MiB).
+   */
+  readonly tenantLogMaxBytes: number;
   /**
    * How long a process reuses a tenant's record and configuration and the
    * feature flags (ms, default 5,000). Changes reach every process at once
@@ -120,9 +125,9 @@ export interface JobSettings {
   /** Wait before the first retry, doubled for each next one (`JOB_BACKOFF_MS`, default 1,000). */
   readonly backoffMs: number;
   /**
-   * How long a running job's lease lasts unless its process renews it
+   * How long a running job's lock lasts unless its process renews it
    * (`JOB_LOCK_MS`, default 30,000): a process that dies leaves its job to
-   * another process after about this long.
+   * another process within 1.5 times this (see queueTimings in queue-runner.ts).
    */
   readonly lockMs: number;
 }
@@ -298,11 +303,18 @@ export interface LoadConfigOptions {
    * not ask them for JWT settings they would not use.
    */
   readonly verifiesTokens?: boolean;
+  /**
+   * Whether the process serves `/metrics` (default true). Maintenance tools
+   * and the token script serve nothing, so production does not ask them
+   * for `METRICS_TOKEN`.
+   */
+  readonly servesMetrics?: boolean;
 }
 
 export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): GatewayConfig {
   const production = env.NODE_ENV === "production";
   const verifiesTokens = options.verifiesTokens ?? true;
+  const servesMetrics = options.servesMetrics ?? true;
 
   const secret = env.JWT_SECRET;
   const jwksUrl = parseUrl(env, "JWKS_URL", ["https:", "http:"]);
@@ -325,6 +337,13 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   if (production && !env.DATABASE_URL) {
     throw new ConfigError(
       "DATABASE_URL is required when NODE_ENV=production; the embedded database is for development.",
+    );
+  }
+
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (production && servesMetrics && !metricsToken) {
+    throw new ConfigError(
+      "METRICS_TOKEN is required when NODE_ENV=production: /metrics names every tenant.",
     );
   }
 
@@ -370,7 +389,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     databasePoolMax: parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 500),
     logLevel: env.LOG_LEVEL || "info",
     seedDemo: parseBoolean(env, "SEED_DEMO", !production),
-    metricsToken: env.METRICS_TOKEN || undefined,
+    metricsToken,
     metricsOperations: Object.freeze(parseOperationNames(env)),
     metricsReadTimeoutMs: parseInteger(env, "METRICS_READ_TIMEOUT_MS", 2_000, 50, 60_000),
     queryMaxDepth: parseInteger(env, "QUERY_MAX_DEPTH", 12, 2, 100),
@@ -384,6 +403,13 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     exportDir: env.EXPORT_DIR || ".data/exports",
     tenantLogs: parseTenantLogs(env),
     tenantLogDir: env.TENANT_LOG_DIR || ".data/tenant-logs",
+    tenantLogMaxBytes: parseInteger(
+      env,
+      "TENANT_LOG_MAX_BYTES",
+      256 * 1024 * 1024,
+      64 * 1024,
+      Number.MAX_SAFE_INTEGER,
+    ),
     configCacheTtlMs: parseInteger(env, "CONFIG_CACHE_TTL_MS", 5_000, 0, 3_600_000),
     storageUrlTtlSeconds: parseInteger(env, "STORAGE_URL_TTL_SECONDS", 300, 10, 3_600),
     publicUrl: parsePublicUrl(env),

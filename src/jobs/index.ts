@@ -9,4 +9,4 @@ export { JobKind, isJobKind } from "./job-kinds.js";
 export type { JobRequest, JobResults, ProvisionJobResult } from "./job-kinds.js";
 export type { MigrationSelection } from "./job-requests.js";
 export { failedField, type JobFailure } from "./job-failure.js";
-export { findJob, listJobs, type JobFilter, type JobRow } from "./job-store.js";
+export { findJob, listJobs, tenantEpoch, type JobFilter, type JobRow } from "./job-store.js";

@@ -1,6 +1,8 @@
 import { badInput, GatewayError } from "../errors/index.js";
-import { TenantStatus } from "../generated/prisma/enums.js";
+import { describeLocation, planLocation } from "../data/placement/tenant-location.js";
+import { JobStatus, TenantStatus } from "../generated/prisma/enums.js";
 import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
+import type { MoveRequest } from "../lifecycle/move-tenant.js";
 import { checkProvisionRequest } from "../lifecycle/provision.js";
 import { checkIsolation, checkLabel } from "../lifecycle/request-checks.js";
 import { choosePlacement } from "../lifecycle/server-choice.js";
@@ -34,17 +36,9 @@ export async function checkJobRequest(
       }
       return;
     }
-    case JobKind.MOVE: {
-      const tenant = await readyTenant(services, request.tenantId);
-      const { isolation, region, server } = request.input;
-      await choosePlacement(services, checkIsolation(isolation), {
-        region,
-        server,
-        tier: tenant.tier,
-        fallbackRegion: tenant.region,
-      });
+    case JobKind.MOVE:
+      await checkMove(services, request.tenantId, request.input);
       return;
-    }
     case JobKind.EXPORT:
       await readyTenant(services, request.tenantId);
       return;
@@ -58,11 +52,46 @@ export async function checkJobRequest(
   }
 }
 
+/**
+ * What moveTenant refuses before it moves anything: a tenant that is not
+ * there or not provisioned, a target it cannot have, and the place it
+ * lives already. A tenant with a move queued or under way is refused too:
+ * where it will live when this one runs is not known yet.
+ */
+async function checkMove(services: LifecycleServices, tenantId: string, input: MoveRequest) {
+  const tenant = await readyTenant(services, tenantId);
+  const moving = await services.database.control.backgroundJob.findFirst({
+    where: { tenantId, kind: JobKind.MOVE, status: { in: [JobStatus.QUEUED, JobStatus.RUNNING] } },
+    select: { id: true },
+  });
+  if (tenant.movingTo !== null || moving) {
+    throw badInput("id", `Tenant "${tenantId}" is being moved; move it again once that move ends.`);
+  }
+
+  const isolation = checkIsolation(input.isolation);
+  const { server } = await choosePlacement(services, isolation, {
+    region: input.region,
+    server: input.server,
+    tier: tenant.tier,
+    fallbackRegion: tenant.region,
+  });
+  const target = describeLocation(planLocation(tenantId, isolation, server));
+  const here = describeLocation(planLocation(tenantId, tenant.isolation, tenant.databaseServer));
+  if (target === here) throw badInput("isolation", `Tenant "${tenantId}" already lives there.`);
+}
+
 async function existingTenant(services: LifecycleServices, tenantId: string, field: string) {
   if (!isTenantId(tenantId)) throw badInput(field, `${field} is not a tenant id.`);
   const tenant = await services.database.control.tenant.findUnique({
     where: { id: tenantId },
-    select: { status: true, tier: true, region: true },
+    select: {
+      status: true,
+      tier: true,
+      region: true,
+      isolation: true,
+      databaseServer: true,
+      movingTo: true,
+    },
   });
   if (!tenant) throw new GatewayError("TENANT_NOT_FOUND", `There is no tenant "${tenantId}".`);
 

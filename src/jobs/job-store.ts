@@ -72,6 +72,8 @@ export function unfinishedJobs(control: PrismaClient): Promise<JobRow[]> {
 export interface JobFilter {
   tenantId?: string;
   status?: JobStatus;
+  /** Only jobs queued at or after this time. */
+  since?: Date;
   /** At most this many, newest first. */
   first: number;
 }
@@ -81,6 +83,7 @@ export function listJobs(control: PrismaClient, filter: JobFilter): Promise<JobR
     where: {
       ...(filter.tenantId === undefined ? {} : { tenantId: filter.tenantId }),
       ...(filter.status === undefined ? {} : { status: filter.status }),
+      ...(filter.since === undefined ? {} : { createdAt: { gte: filter.since } }),
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: filter.first,
@@ -149,4 +152,22 @@ export async function markFailed(
       finishedAt: new Date(),
     },
   });
+}
+
+/**
+ * When the tenant that now holds `tenantId` began: the removal of an
+ * earlier tenant of that id (its `tenant.deprovision` audit row), or null
+ * when the id never had one. Jobs queued before it were that tenant's; its
+ * removal deletes them (deprovision.ts), and reads by the new tenant skip
+ * any left. Not the tenant row's `createdAt`: its provisioning job is
+ * queued before the row exists.
+ */
+export async function tenantEpoch(control: PrismaClient, tenantId: string): Promise<Date | null> {
+  const removal = await control.platformAuditLog.findFirst({
+    where: { tenantId, action: "tenant.deprovision" },
+    orderBy: { createdAt: "desc" },
+    select: { createdAt: true },
+  });
+
+  return removal?.createdAt ?? null;
 }

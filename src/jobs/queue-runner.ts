@@ -18,6 +18,42 @@ const KEEP_FAILED = { age: 7 * 24 * 60 * 60, count: 5_000 };
 /** Times a job may be found stalled (its process gone) and run again before it fails. */
 const MAX_STALLED = 2;
 
+/** How the queue is timed from `JOB_LOCK_MS`. */
+export interface QueueTimings {
+  /** BullMQ's lock on a running job; its worker renews it about every half. */
+  readonly lockDuration: number;
+  /** Between two of BullMQ's checks for jobs whose lock ran out. */
+  readonly stalledInterval: number;
+  /** A tenant slot's lease (see tenant-slots.ts), and how often its holder renews it. */
+  readonly slotLeaseMs: number;
+  readonly slotRenewMs: number;
+  /** Latest a dead process's job is back in the queue for another worker, after the death. */
+  readonly pickUpWithinMs: number;
+}
+
+/**
+ * The times that decide how soon a job whose process died runs again.
+ * BullMQ moves a job back to wait only when a stalled check finds its lock
+ * gone and the check before found it active; checks of all processes share
+ * one pause (a key with the interval as its TTL), so two of them can be up to
+ * two intervals apart. With checks every `lockMs / 4`, a job is back in the
+ * queue at most `lockMs` (its lock running out) plus half that after its
+ * process died, instead of up to three or four times `lockMs` with checks
+ * every `lockMs`. Its tenant slot outlives that, so the job run again finds
+ * the slot still its own rather than taken by a job that waited for it.
+ */
+export function queueTimings(lockMs: number): QueueTimings {
+  const stalledInterval = Math.max(100, Math.floor(lockMs / 4));
+
+  return {
+    lockDuration: lockMs,
+    stalledInterval,
+    slotLeaseMs: 2 * lockMs,
+    slotRenewMs: Math.max(1, Math.floor(lockMs / 4)),
+    pickUpWithinMs: lockMs + 2 * stalledInterval,
+  };
+}
+
 /** Longest wait at stop for running jobs; past it they are left to another process. */
 const CLOSE_WAIT_MS = 10_000;
 
@@ -44,13 +80,15 @@ interface JobData {
  *   across all processes (see tenant-slots.ts).
  * - Retries: BullMQ's exponential backoff from `backoffMs`, for unexpected
  *   failures; a deliberate refusal fails at once (UnrecoverableError).
- * - Crashes: a job whose process dies loses its lock after `lockMs`, and
- *   BullMQ's stalled-job check moves it back to wait for another process.
+ * - Crashes: a job whose process dies loses its lock within `lockMs`, and
+ *   BullMQ's stalled-job check moves it back to wait for another process
+ *   within half that again (see queueTimings).
  *   A row recorded but never queued (a crash between the two) is queued
  *   again at start, under its own id, which BullMQ adds only once.
  */
 export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
   const { settings, deps } = options;
+  const timings = queueTimings(settings.lockMs);
   const control = deps.lifecycle.database.control;
   const logger = deps.logger.child({ component: "job-queue" });
   const prefix = `ogc-jobs:${options.deploymentId}`;
@@ -68,7 +106,8 @@ export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
     redis: commands,
     prefix,
     limit: settings.perTenant,
-    leaseMs: settings.lockMs,
+    leaseMs: timings.slotLeaseMs,
+    renewMs: timings.slotRenewMs,
     logger,
   });
 
@@ -135,11 +174,14 @@ export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
     connection: commands,
     prefix,
     concurrency: settings.concurrency,
-    lockDuration: settings.lockMs,
-    stalledInterval: settings.lockMs,
+    lockDuration: timings.lockDuration,
+    stalledInterval: timings.stalledInterval,
     maxStalledCount: MAX_STALLED,
   });
   worker.on("error", (err) => logger.warn({ err }, "job worker error"));
+  worker.on("stalled", (jobId) =>
+    logger.warn({ jobId }, "a job's process stopped renewing its lock; it runs again"),
+  );
   // A job BullMQ gives up without an attempt recording it (stalled too
   // often) still needs its row closed; recorded failures stay as they are.
   worker.on("failed", (job, error) => {

@@ -72,8 +72,10 @@ export interface TenantSlotsOptions {
   readonly prefix: string;
   /** Slots per tenant (`JOBS_PER_TENANT`). */
   readonly limit: number;
-  /** Lease length (`JOB_LOCK_MS`); renewed every third of it. */
+  /** Lease length (see queueTimings in queue-runner.ts). */
   readonly leaseMs: number;
+  /** How often a running job renews its lease: well before it runs out. */
+  readonly renewMs: number;
   readonly logger: Logger;
 }
 
@@ -92,7 +94,7 @@ export class TenantSlots {
 
   /** A slot for `jobId`, or null (and the job noted as waiting) when all are taken. */
   async acquire(tenantId: string, jobId: string): Promise<TenantLease | null> {
-    const { redis, limit, leaseMs, logger } = this.#options;
+    const { redis, limit, leaseMs, renewMs, logger } = this.#options;
     const [holders, waiters] = this.#keys(tenantId);
     const got = await redis.eval(
       ACQUIRE,
@@ -114,7 +116,7 @@ export class TenantSlots {
       if (held !== 1)
         logger.child({ tenantId }).warn({ jobId }, "a running job lost its tenant slot");
     };
-    const timer = setInterval(() => void renew(), Math.max(1, Math.floor(leaseMs / 3)));
+    const timer = setInterval(() => void renew(), renewMs);
     timer.unref();
 
     return {

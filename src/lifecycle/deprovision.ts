@@ -15,11 +15,11 @@ import { settleInterruptedMove } from "./move-tenant.js";
 /**
  * Removes a tenant for good: its data wherever it lives (rows, schema, or
  * database and login), its storage prefix, its cache entries, any fence its
- * earlier moves left in the shared tables, and finally its registry row and
- * config. Only a suspended tenant, or one whose provisioning never finished,
- * can be removed, so a live tenant cannot vanish by one mistaken call. The
- * platform audit log keeps its history. Running it again after a failure
- * part-way finishes the job.
+ * earlier moves left in the shared tables, and finally its registry row,
+ * config and job records. Only a suspended tenant, or one whose provisioning
+ * never finished, can be removed, so a live tenant cannot vanish by one
+ * mistaken call. The platform audit log keeps its history. Running it
+ * again after a failure part-way finishes the job.
  *
  * When the tenant's database server does not answer, removal stops with an
  * error, unless `force` is set: then the tenant is removed all the same and
@@ -75,15 +75,20 @@ export async function deprovisionTenant(
     await services.cache.clearTenant(tenantId);
     // Its log lines go with it; lines written from here on start a new file.
     const logBytes = (await services.logs?.erase(tenantId)) ?? 0;
-    // The tenant's data key goes with its row (the foreign key cascades).
-    await database.control.tenant.delete({ where: { id: tenantId } });
+    // Its job records go with its row, so that a new tenant of the same id
+    // starts with none (the audit rows keep what was done). The tenant's
+    // data key goes with its row too (the foreign key cascades).
+    const [{ count: jobs }] = await database.control.$transaction([
+      database.control.backgroundJob.deleteMany({ where: { tenantId } }),
+      database.control.tenant.delete({ where: { id: tenantId } }),
+    ]);
     database.placement.invalidate(tenantId);
     database.keyring.forget(tenantId);
     await recordPlatformAudit(database.control, {
       actorId,
       action: "tenant.deprovision",
       tenantId,
-      detail: { isolation: tenant.isolation, status: tenant.status, orphaned, logBytes },
+      detail: { isolation: tenant.isolation, status: tenant.status, orphaned, logBytes, jobs },
     });
   });
 }

@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 
 const NEWLINE = 0x0a;
 
@@ -14,16 +14,20 @@ export interface LinesFromEndOptions {
  * the newest lines of a large file cost only what they take. Lines are cut
  * at newline bytes, which never occur inside a UTF-8 character. A file that
  * does not exist has no lines. The size is taken once at the start: lines
- * appended meanwhile are not read.
+ * appended meanwhile are not read. `file` is a path, or a handle the
+ * caller opened (and closes).
  */
 export async function* linesFromEnd(
-  path: string,
+  file: string | FileHandle,
   options: LinesFromEndOptions = {},
 ): AsyncGenerator<string> {
-  const handle = await open(path, "r").catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return null;
-    throw error;
-  });
+  const handle =
+    typeof file === "string"
+      ? await open(file, "r").catch((error: NodeJS.ErrnoException) => {
+          if (error.code === "ENOENT") return null;
+          throw error;
+        })
+      : file;
   if (!handle) return;
 
   try {
@@ -52,6 +56,6 @@ export async function* linesFromEnd(
     // The first line of the file (a cut-off one when reading stopped early is dropped).
     if (floor === 0 && carry.length > 0) yield carry.toString("utf8");
   } finally {
-    await handle.close();
+    if (typeof file === "string") await handle.close();
   }
 }

@@ -1,7 +1,7 @@
-import { mkdir, open, stat, unlink, type FileHandle } from "node:fs/promises";
+import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { resolve } from "node:path";
 import { outsideLogContext } from "./log-context.js";
-import { tenantLogPath } from "./tenant-log-path.js";
+import { rotatedLogPath, tenantLogPath } from "./tenant-log-path.js";
 import type { TenantLineSink } from "./tenant-line-router.js";
 
 export interface TenantLogFilesOptions {
@@ -11,12 +11,25 @@ export interface TenantLogFilesOptions {
   readonly maxOpenFiles?: number;
   /** How long a line may wait in memory before it is written (ms, default 250). */
   readonly flushIntervalMs?: number;
-  /** Most bytes waiting across tenants; lines past it are dropped and counted (default 8 MiB). */
+  /**
+   * Most bytes waiting across tenants (default 8 MiB). When they are
+   * reached, the tenant holding the most gives way: its newest lines are
+   * dropped for the newcomer's, unless the newcomer would then hold as
+   * much, whose line is dropped instead.
+   */
   readonly maxBufferedBytes?: number;
+  /** Most bytes one tenant may have waiting; its lines past it are dropped (default 1 MiB). */
+  readonly maxBufferedBytesPerTenant?: number;
+  /**
+   * Size a tenant's file may reach (`TENANT_LOG_MAX_BYTES`, default
+   * 256 MiB). A write that would take it past is preceded by a rotation:
+   * the file becomes `<tenantId>.log.1`, replacing the older one, and a new
+   * file starts.
+   */
+  readonly maxFileBytes?: number;
   /**
    * Told when a file cannot be written or lines were dropped. Called outside
-   * any request's log context, so a line it writes goes to standard output
-   * only and cannot feed the failure it reports.
+   * any request's log context, so a line it writes does not name a request.
    */
   readonly onProblem?: (problem: TenantLogProblem) => void;
 }
@@ -24,13 +37,27 @@ export interface TenantLogFilesOptions {
 /** Something the files could not do; the lines concerned are lost. */
 export type TenantLogProblem =
   | { readonly kind: "write-failed"; readonly tenantId: string; readonly error: unknown }
-  | { readonly kind: "lines-dropped"; readonly lines: number };
+  | { readonly kind: "lines-dropped"; readonly tenantId: string; readonly lines: number };
 
 /** Pending bytes past which a flush starts at once instead of at the interval. */
 const FLUSH_AT_BYTES = 256 * 1024;
 
 /** Largest single write: whole lines up to this size each. */
 const MAX_WRITE_BYTES = 1024 * 1024;
+
+/** Defaults of the bounds (see the options). */
+export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_BYTES_PER_TENANT = 1024 * 1024;
+export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+/** A rotation lock older than this was left by a process that died while rotating. */
+const STALE_LOCK_MS = 30_000;
+
+/** One tenant's lines waiting in memory. */
+interface Queue {
+  readonly lines: string[];
+  bytes: number;
+}
 
 /**
  * Every tenant's log lines, appended to a file of its own.
@@ -39,20 +66,29 @@ const MAX_WRITE_BYTES = 1024 * 1024;
  * queue, each tenant's lines in whole-line writes to a file opened with
  * O_APPEND, so several gateway processes can share the directory and their
  * lines never split one another. Handles stay open between writes, at most
- * `maxOpenFiles` of them. A handle is checked before each write: when
- * another process has erased the file, it is reopened and a new file starts.
- * Writes, erasures and the final flush run one at a time.
+ * `maxOpenFiles` of them. Before each write the handle is checked against
+ * the file at the tenant's path: when another process has erased or
+ * rotated it, the file there now is opened. Writes, erasures and the final
+ * flush run one at a time.
+ *
+ * Memory and disk are bounded per tenant, so one tenant's flood costs only
+ * that tenant lines: each tenant's queue has a bound of its own, a full
+ * queue overall takes room from the largest tenant queue, and each file
+ * rotates once at `maxFileBytes` (a tenant holds at most about twice that).
  */
 export class TenantLogFiles implements TenantLineSink {
   readonly directory: string;
   readonly #maxOpenFiles: number;
   readonly #flushIntervalMs: number;
   readonly #maxBufferedBytes: number;
+  readonly #maxBufferedBytesPerTenant: number;
+  readonly #maxFileBytes: number;
   readonly #onProblem: (problem: TenantLogProblem) => void;
 
-  #pending = new Map<string, string[]>();
+  #pending = new Map<string, Queue>();
   #pendingBytes = 0;
-  #dropped = 0;
+  /** Lines dropped since the last flush, by tenant. */
+  #dropped = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   /** Open handles by tenant, least recently written first. */
   readonly #handles = new Map<string, FileHandle>();
@@ -63,21 +99,34 @@ export class TenantLogFiles implements TenantLineSink {
     this.directory = resolve(options.directory);
     this.#maxOpenFiles = Math.max(1, options.maxOpenFiles ?? 64);
     this.#flushIntervalMs = options.flushIntervalMs ?? 250;
-    this.#maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.#maxBufferedBytesPerTenant = Math.min(
+      this.#maxBufferedBytes,
+      options.maxBufferedBytesPerTenant ?? DEFAULT_MAX_BUFFERED_BYTES_PER_TENANT,
+    );
+    this.#maxFileBytes = Math.max(1, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
     this.#onProblem = options.onProblem ?? (() => undefined);
   }
 
   /** Queues one line of `tenantId`; never blocks. Lines after `close()` are ignored. */
   append(tenantId: string, line: string): void {
     if (this.#closed) return;
-    if (this.#pendingBytes + line.length > this.#maxBufferedBytes) {
-      this.#dropped += 1;
+    const held = this.#pending.get(tenantId)?.bytes ?? 0;
+    if (
+      held + line.length > this.#maxBufferedBytesPerTenant ||
+      !this.#makeRoom(tenantId, held, line.length)
+    ) {
+      this.#countDropped(tenantId, 1);
       return;
     }
 
-    const lines = this.#pending.get(tenantId);
-    if (lines) lines.push(line);
-    else this.#pending.set(tenantId, [line]);
+    const queue = this.#pending.get(tenantId);
+    if (queue) {
+      queue.lines.push(line);
+      queue.bytes += line.length;
+    } else {
+      this.#pending.set(tenantId, { lines: [line], bytes: line.length });
+    }
     this.#pendingBytes += line.length;
     this.#schedule(this.#pendingBytes >= FLUSH_AT_BYTES ? 0 : this.#flushIntervalMs);
   }
@@ -88,19 +137,21 @@ export class TenantLogFiles implements TenantLineSink {
   }
 
   /**
-   * Removes the tenant's file and the lines of it still queued here;
-   * answers the bytes the file held. Lines written afterwards start a new
-   * file. Other tenants' files are not touched.
+   * Removes the tenant's file and its rotated one, and the lines of it
+   * still queued here; answers the bytes the files held. Lines written
+   * afterwards start a new file. Other tenants' files are not touched.
    */
   erase(tenantId: string): Promise<number> {
     const path = tenantLogPath(this.directory, tenantId);
+    const rotated = rotatedLogPath(this.directory, tenantId);
 
     return this.#serially(async () => {
-      for (const line of this.#pending.get(tenantId) ?? []) this.#pendingBytes -= line.length;
+      this.#pendingBytes -= this.#pending.get(tenantId)?.bytes ?? 0;
       this.#pending.delete(tenantId);
+      this.#dropped.delete(tenantId);
       await this.#closeHandle(tenantId);
 
-      return removeLogFile(path);
+      return removeLogFiles(path, rotated);
     });
   }
 
@@ -113,6 +164,37 @@ export class TenantLogFiles implements TenantLineSink {
     await this.#serially(async () => {
       for (const tenantId of [...this.#handles.keys()]) await this.#closeHandle(tenantId);
     });
+  }
+
+  /**
+   * Room for `bytes` more of `tenantId`, which holds `held`, within the
+   * overall bound: taken from the newest lines of whichever tenant holds
+   * the most, as long as that one would still hold more than `tenantId`.
+   * False when there is none to take: the newcomer's line is dropped.
+   */
+  #makeRoom(tenantId: string, held: number, bytes: number): boolean {
+    while (this.#pendingBytes + bytes > this.#maxBufferedBytes) {
+      let largest: [string, Queue] | null = null;
+      for (const entry of this.#pending) {
+        if (entry[0] !== tenantId && (!largest || entry[1].bytes > largest[1].bytes)) {
+          largest = entry;
+        }
+      }
+      if (!largest || largest[1].bytes <= held + bytes) return false;
+
+      const [victim, queue] = largest;
+      const line = queue.lines.pop() ?? "";
+      queue.bytes -= line.length;
+      this.#pendingBytes -= line.length;
+      if (queue.lines.length === 0) this.#pending.delete(victim);
+      this.#countDropped(victim, 1);
+    }
+
+    return true;
+  }
+
+  #countDropped(tenantId: string, lines: number): void {
+    this.#dropped.set(tenantId, (this.#dropped.get(tenantId) ?? 0) + lines);
   }
 
   #schedule(delayMs: number): void {
@@ -137,17 +219,18 @@ export class TenantLogFiles implements TenantLineSink {
 
   async #writePending(): Promise<void> {
     const batch = this.#pending;
+    const dropped = this.#dropped;
     this.#pending = new Map();
     this.#pendingBytes = 0;
-    if (this.#dropped > 0) {
-      this.#onProblem({ kind: "lines-dropped", lines: this.#dropped });
-      this.#dropped = 0;
+    this.#dropped = new Map();
+    // Reported first: a line the report writes for the tenant waits for the next flush.
+    for (const [tenantId, lines] of dropped) {
+      this.#onProblem({ kind: "lines-dropped", tenantId, lines });
     }
 
-    for (const [tenantId, lines] of batch) {
+    for (const [tenantId, queue] of batch) {
       try {
-        const handle = await this.#handleFor(tenantId);
-        for (const chunk of wholeLineChunks(lines)) await writeAll(handle, chunk);
+        await this.#write(tenantId, queue.lines);
       } catch (error) {
         await this.#closeHandle(tenantId);
         this.#onProblem({ kind: "write-failed", tenantId, error });
@@ -155,28 +238,103 @@ export class TenantLogFiles implements TenantLineSink {
     }
   }
 
-  async #handleFor(tenantId: string): Promise<FileHandle> {
-    let handle = this.#handles.get(tenantId);
-    this.#handles.delete(tenantId);
-    // Erased by another process: this handle would write into the void.
-    if (handle && (await handle.stat()).nlink === 0) {
-      await handle.close().catch(() => undefined);
-      handle = undefined;
-    }
-    if (!handle) {
-      handle = await this.#open(tenantId);
-      for (const [oldest] of this.#handles) {
-        if (this.#handles.size < this.#maxOpenFiles) break;
-        await this.#closeHandle(oldest);
+  /**
+   * Appends the lines to the tenant's file in whole-line writes of at most
+   * {@link MAX_WRITE_BYTES}. A line that would take the file past its bound
+   * is preceded by a rotation; when that makes no room (another process
+   * holds the rotation lock), the rest goes where it is.
+   */
+  async #write(tenantId: string, lines: readonly string[]): Promise<void> {
+    let { handle, size } = await this.#current(tenantId);
+    let parts: string[] = [];
+    let pending = 0;
+    let stuck = false;
+    const writeParts = async () => {
+      if (parts.length === 0) return;
+      await writeAll(handle, Buffer.from(parts.join("")));
+      size += pending;
+      parts = [];
+      pending = 0;
+    };
+
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line);
+      if (!stuck && size + pending > 0 && size + pending + bytes > this.#maxFileBytes) {
+        await writeParts();
+        ({ handle, size } = await this.#rotate(tenantId, handle));
+        stuck = size > 0 && size + bytes > this.#maxFileBytes;
+      } else if (pending + bytes > MAX_WRITE_BYTES) {
+        await writeParts();
       }
+      parts.push(line);
+      pending += bytes;
+    }
+    await writeParts();
+  }
+
+  /**
+   * The open file at the tenant's path now, and its size. A handle kept
+   * from before is checked against the path first: when another process
+   * erased the file or rotated it away, the file there now is opened.
+   */
+  async #current(tenantId: string): Promise<{ handle: FileHandle; size: number }> {
+    const path = tenantLogPath(this.directory, tenantId);
+    const kept = this.#handles.get(tenantId);
+    this.#handles.delete(tenantId);
+    if (kept) {
+      const [mine, there] = await Promise.all([
+        kept.stat({ bigint: true }),
+        stat(path, { bigint: true }).catch(() => null),
+      ]);
+      if (there && there.ino === mine.ino && there.dev === mine.dev) {
+        this.#handles.set(tenantId, kept);
+
+        return { handle: kept, size: Number(mine.size) };
+      }
+      await kept.close().catch(() => undefined);
+    }
+
+    const handle = await this.#open(path);
+    for (const [oldest] of this.#handles) {
+      if (this.#handles.size < this.#maxOpenFiles) break;
+      await this.#closeHandle(oldest);
     }
     this.#handles.set(tenantId, handle);
 
-    return handle;
+    return { handle, size: (await handle.stat()).size };
   }
 
-  async #open(tenantId: string): Promise<FileHandle> {
+  /**
+   * Renames the tenant's file to `<tenantId>.log.1` (replacing the older
+   * one) and opens a new one. Processes sharing the directory rotate under
+   * a lock file, and only the file their handle holds: one that another
+   * process rotated a moment ago is not rotated again, which would put the
+   * new file in place of the older one.
+   */
+  async #rotate(
+    tenantId: string,
+    handle: FileHandle,
+  ): Promise<{ handle: FileHandle; size: number }> {
     const path = tenantLogPath(this.directory, tenantId);
+    const lock = `${path}.lock`;
+    if (await takeLock(lock)) {
+      try {
+        const [mine, there] = await Promise.all([
+          handle.stat({ bigint: true }),
+          stat(path, { bigint: true }).catch(() => null),
+        ]);
+        if (there && there.ino === mine.ino && there.dev === mine.dev) {
+          await rename(path, rotatedLogPath(this.directory, tenantId));
+        }
+      } finally {
+        await unlink(lock).catch(() => undefined);
+      }
+    }
+
+    return this.#current(tenantId);
+  }
+
+  async #open(path: string): Promise<FileHandle> {
     try {
       return await open(path, "a", 0o600);
     } catch (error) {
@@ -194,30 +352,42 @@ export class TenantLogFiles implements TenantLineSink {
   }
 }
 
-/** Removes a tenant log file; answers the bytes it held (0 when there was none). */
-export async function removeLogFile(path: string): Promise<number> {
-  const bytes = (await stat(path).catch(() => null))?.size ?? 0;
-  await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== "ENOENT") throw error;
-  });
+/**
+ * Takes the rotation lock of a file (a lock file made exclusively); false
+ * when another process holds it. A lock left by a process that died is
+ * removed, and taken on a later try.
+ */
+async function takeLock(lock: string): Promise<boolean> {
+  try {
+    await (await open(lock, "wx", 0o600)).close();
 
-  return bytes;
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const since = (await stat(lock).catch(() => null))?.mtimeMs;
+    if (since !== undefined && Date.now() - since > STALE_LOCK_MS) {
+      await unlink(lock).catch(() => undefined);
+    }
+
+    return false;
+  }
 }
 
-/** The lines joined into pieces of at most {@link MAX_WRITE_BYTES}, cut between lines. */
-function* wholeLineChunks(lines: readonly string[]): Generator<Buffer> {
-  let parts: string[] = [];
-  let size = 0;
-  for (const line of lines) {
-    if (size + line.length > MAX_WRITE_BYTES && parts.length > 0) {
-      yield Buffer.from(parts.join(""));
-      parts = [];
-      size = 0;
-    }
-    parts.push(line);
-    size += line.length;
+/**
+ * Removes tenant log files, in the order given (the current file before
+ * the rotated one, so that a rotation meanwhile cannot leave one behind);
+ * answers the bytes they held (0 for a file there was not).
+ */
+export async function removeLogFiles(...paths: string[]): Promise<number> {
+  let bytes = 0;
+  for (const path of paths) {
+    bytes += (await stat(path).catch(() => null))?.size ?? 0;
+    await unlink(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
   }
-  if (parts.length > 0) yield Buffer.from(parts.join(""));
+
+  return bytes;
 }
 
 /** One append; a short write (rare on files) goes on from where it stopped. */

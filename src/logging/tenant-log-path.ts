@@ -4,6 +4,9 @@ import { isTenantId } from "../tenancy/index.js";
 /** The ending of every tenant log file: JSON lines. */
 export const TENANT_LOG_SUFFIX = ".log";
 
+/** The ending the one older file of a tenant gets when its file is rotated. */
+export const ROTATED_SUFFIX = ".1";
+
 /**
  * The log file of `tenantId` in `directory`: `<directory>/<tenantId>.log`.
  * The id is checked against the contract's pattern first (lowercase letters,
@@ -17,4 +20,13 @@ export function tenantLogPath(directory: string, tenantId: string): string {
   }
 
   return join(resolve(directory), `${tenantId}${TENANT_LOG_SUFFIX}`);
+}
+
+/**
+ * The older file of `tenantId`, `<directory>/<tenantId>.log.1`: where its
+ * file goes when it reaches its size bound (tenant-log-files.ts). Checked
+ * like {@link tenantLogPath}.
+ */
+export function rotatedLogPath(directory: string, tenantId: string): string {
+  return `${tenantLogPath(directory, tenantId)}${ROTATED_SUFFIX}`;
 }

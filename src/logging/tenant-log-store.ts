@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { Readable, Transform } from "node:stream";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pino } from "pino";
 import { linesFromEnd } from "./lines-from-end.js";
-import { removeLogFile, type TenantLogFiles } from "./tenant-log-files.js";
-import { tenantLogPath } from "./tenant-log-path.js";
+import { removeLogFiles, type TenantLogFiles } from "./tenant-log-files.js";
+import { rotatedLogPath, tenantLogPath } from "./tenant-log-path.js";
 
 /** One line of a tenant's log, as the admin views show it. */
 export interface TenantLogLine {
@@ -20,7 +20,7 @@ export interface TenantLogLine {
   readonly line: Record<string, unknown>;
 }
 
-/** A copy of a tenant's log file in the export directory. */
+/** A copy of a tenant's log (its rotated file, then its current one) in the export directory. */
 export interface TenantLogExport {
   /** Its name in the export directory. */
   readonly file: string;
@@ -48,8 +48,10 @@ export const LOG_LEVELS: Readonly<Record<string, number>> = pino.levels.values;
 const MAX_SCANNED_BYTES = 64 * 1024 * 1024;
 
 /**
- * Reading, handing over and erasing one tenant's log file. Tenant ids are
- * checked by the caller; the path is checked again (tenant-log-path.ts).
+ * Reading, handing over and erasing one tenant's log: its file and the
+ * older file a rotation left (`<tenantId>.log.1`, see tenant-log-files.ts),
+ * read as one log. Tenant ids are checked by the caller; the path is
+ * checked again (tenant-log-path.ts).
  */
 export class TenantLogStore {
   readonly directory: string;
@@ -68,44 +70,70 @@ export class TenantLogStore {
   /**
    * The newest `first` lines of the tenant, newest first, at `minLevel` or
    * above when given. Lines that are not JSON (a write cut short) are
-   * skipped. Looks at the newest 64 MiB of the file at most.
+   * skipped. Looks at the newest 64 MiB of the log at most, into the
+   * rotated file when the current one holds less.
    */
   async read(
     tenantId: string,
     options: { first: number; minLevel?: number },
   ): Promise<TenantLogLine[]> {
-    const path = tenantLogPath(this.directory, tenantId);
     await this.flush();
+    const files = await this.#open(tenantId);
 
     const found: TenantLogLine[] = [];
-    if (options.first <= 0) return found;
-    for await (const text of linesFromEnd(path, { maxBytes: MAX_SCANNED_BYTES })) {
-      const line = parseLine(text);
-      if (!line || (options.minLevel !== undefined && line.levelNumber < options.minLevel)) {
-        continue;
+    try {
+      let budget = MAX_SCANNED_BYTES;
+      for (const file of files) {
+        if (options.first <= 0 || found.length >= options.first || budget <= 0) break;
+        for await (const text of linesFromEnd(file.handle, { maxBytes: budget })) {
+          const line = parseLine(text);
+          if (!line || (options.minLevel !== undefined && line.levelNumber < options.minLevel)) {
+            continue;
+          }
+          found.push(line.view);
+          if (found.length >= options.first) break;
+        }
+        budget -= (await file.handle.stat()).size;
       }
-      found.push(line.view);
-      if (found.length >= options.first) break;
+    } finally {
+      await closeAll(files);
     }
 
     return found;
   }
 
   /**
-   * Copies the tenant's file, as it is at this moment, into `exportDir`
-   * under a new name (an empty file when the tenant has no lines). Lines
-   * appended meanwhile are not in the copy; every line in it is whole.
+   * Copies the tenant's log, as it is at this moment, into `exportDir`
+   * under a new name: the rotated file, then the current one, so the
+   * lines stay oldest first (an empty file when the tenant has no lines).
+   * Lines appended meanwhile are not in the copy; every line in it is whole.
    */
   async export(tenantId: string, exportDir: string): Promise<TenantLogExport> {
-    const source = tenantLogPath(this.directory, tenantId);
     await this.flush();
+    const files = await this.#open(tenantId);
 
+    try {
+      return await this.#copy(tenantId, files.reverse(), exportDir);
+    } finally {
+      await closeAll(files);
+    }
+  }
+
+  async #copy(
+    tenantId: string,
+    files: readonly LogFile[],
+    exportDir: string,
+  ): Promise<TenantLogExport> {
     const directory = resolve(exportDir);
     await mkdir(directory, { recursive: true });
     const file = exportName(tenantId, new Date());
     const path = join(directory, file);
     const partial = `${path}.partial`;
-    const size = (await stat(source).catch(() => null))?.size ?? 0;
+    // Only the bytes there now: every whole-line write ends before them or after.
+    const parts = await Promise.all(
+      files.map(async ({ handle }) => ({ handle, size: (await handle.stat()).size })),
+    );
+    const size = parts.reduce((sum, part) => sum + part.size, 0);
     const digest = createHash("sha256");
     let lines = 0;
 
@@ -118,10 +146,7 @@ export class TenantLogStore {
         },
       });
       const target = createWriteStream(partial, { flags: "wx", mode: 0o600 });
-      // Only the bytes there now: every whole-line write ends before them or after.
-      const input =
-        size > 0 ? createReadStream(source, { start: 0, end: size - 1 }) : Readable.from([]);
-      await pipeline(input, count, target);
+      await pipeline(bytesOf(parts), count, target);
       await rename(partial, path);
     } catch (error) {
       await rm(partial, { force: true });
@@ -132,13 +157,66 @@ export class TenantLogStore {
   }
 
   /**
-   * Removes the tenant's file (and this process's queued lines of it);
-   * answers the bytes removed. Other tenants' files are not touched.
+   * Removes the tenant's file and its rotated one (and this process's
+   * queued lines); answers the bytes removed. Other tenants' files are not
+   * touched.
    */
   async erase(tenantId: string): Promise<number> {
     if (this.#files) return this.#files.erase(tenantId);
 
-    return removeLogFile(tenantLogPath(this.directory, tenantId));
+    return removeLogFiles(
+      tenantLogPath(this.directory, tenantId),
+      rotatedLogPath(this.directory, tenantId),
+    );
+  }
+
+  /**
+   * The tenant's files there are, newest first, open: a rotation meanwhile
+   * moves names, not open files. The current file is opened first; when a
+   * rotation came between the two opens, both hold the same file, kept once.
+   */
+  async #open(tenantId: string): Promise<LogFile[]> {
+    const current = await openIfThere(tenantLogPath(this.directory, tenantId));
+    const rotated = await openIfThere(rotatedLogPath(this.directory, tenantId));
+    if (current && rotated) {
+      const [newer, older] = await Promise.all([
+        current.stat({ bigint: true }),
+        rotated.stat({ bigint: true }),
+      ]);
+      if (newer.ino === older.ino && newer.dev === older.dev) {
+        await rotated.close();
+
+        return [{ handle: current }];
+      }
+    }
+
+    return [current, rotated].filter((handle) => handle !== null).map((handle) => ({ handle }));
+  }
+}
+
+/** One open file of a tenant's log. */
+interface LogFile {
+  readonly handle: FileHandle;
+}
+
+async function openIfThere(path: string): Promise<FileHandle | null> {
+  return open(path, "r").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return null;
+    throw error;
+  });
+}
+
+async function closeAll(files: readonly LogFile[]): Promise<void> {
+  await Promise.all(files.map(({ handle }) => handle.close().catch(() => undefined)));
+}
+
+/** The first `size` bytes of each file, one after the other. */
+async function* bytesOf(
+  parts: readonly { handle: FileHandle; size: number }[],
+): AsyncGenerator<Buffer> {
+  for (const { handle, size } of parts) {
+    if (size === 0) continue;
+    yield* handle.createReadStream({ start: 0, end: size - 1, autoClose: false });
   }
 }
 

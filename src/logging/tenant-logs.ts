@@ -12,6 +12,12 @@ export interface TenantLogsOptions {
   readonly logger: Logger;
   /** Most files held open at once (default 64). */
   readonly maxOpenFiles?: number;
+  /** Size past which a tenant's file is rotated to `<tenantId>.log.1` (`TENANT_LOG_MAX_BYTES`, default 256 MiB). */
+  readonly maxFileBytes?: number;
+  /** Most bytes waiting in memory across tenants (default 8 MiB). */
+  readonly maxBufferedBytes?: number;
+  /** Most bytes one tenant may have waiting in memory (default 1 MiB). */
+  readonly maxBufferedBytesPerTenant?: number;
 }
 
 /** A gateway's per-tenant logs: the store admin views read, and the writer's stop. */
@@ -35,6 +41,9 @@ export function openTenantLogs(options: TenantLogsOptions): TenantLogs {
   const files = new TenantLogFiles({
     directory: options.directory,
     maxOpenFiles: options.maxOpenFiles,
+    maxFileBytes: options.maxFileBytes,
+    maxBufferedBytes: options.maxBufferedBytes,
+    maxBufferedBytesPerTenant: options.maxBufferedBytesPerTenant,
     onProblem: (problem) => reportProblem(options.logger, problem),
   });
   const detach = routeTenantLines(options.logger, files);
@@ -48,7 +57,11 @@ export function openTenantLogs(options: TenantLogsOptions): TenantLogs {
   };
 }
 
-/** A line about the files themselves goes to standard output only: it names no request. */
+/**
+ * A line about the files themselves names no request. A failed write goes
+ * to standard output only; dropped lines are reported to the tenant they
+ * belonged to, so its own file says where lines are missing.
+ */
 function reportProblem(logger: Logger, problem: TenantLogProblem): void {
   switch (problem.kind) {
     case "write-failed":
@@ -58,10 +71,12 @@ function reportProblem(logger: Logger, problem: TenantLogProblem): void {
       );
       return;
     case "lines-dropped":
-      logger.warn(
-        { lines: problem.lines },
-        "tenant log lines dropped: more were waiting than the buffer holds",
-      );
+      logger
+        .child({ tenantId: problem.tenantId })
+        .warn(
+          { lines: problem.lines },
+          "tenant log lines dropped: more were waiting than the buffer holds",
+        );
       return;
     default: {
       const unknown: never = problem;

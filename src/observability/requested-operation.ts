@@ -8,19 +8,17 @@
 export interface RequestedOperation {
   /** `operationName`, else the name of the document's first operation, else null. */
   readonly name: string | null;
-  /** `query`, `mutation` or `subscription`; `unknown` where the document does not say. */
-  readonly type: string;
 }
 
 /** Only the document's opening is looked at: a refused request costs no more. */
 const OPENING_CHARS = 2_000;
 
 /**
- * The first definition of a document: ignored tokens (white space, commas,
- * comments), then `{` (an anonymous query) or a keyword and maybe a name.
+ * The first definition of a document when it is a named operation: ignored
+ * tokens (white space, commas, comments), a keyword, then the name.
  */
-const FIRST_DEFINITION =
-  /^(?:[\s,\uFEFF]|#[^\n\r]*)*(?:(\{)|(query|mutation|subscription)\b(?:[\s,]*([_A-Za-z][_0-9A-Za-z]*))?)/;
+const FIRST_NAMED_OPERATION =
+  /^(?:[\s,\uFEFF]|#[^\n\r]*)*(?:query|mutation|subscription)\b[\s,]*([_A-Za-z][_0-9A-Za-z]*)/;
 
 /** The parameters of a GraphQL request: the JSON body, or the query string of a GET. */
 export interface RequestParameters {
@@ -40,15 +38,13 @@ function parameter(request: RequestParameters, key: string): unknown {
 
 /** The operation `request` names, as far as its parameters tell without parsing. */
 export function requestedOperation(request: RequestParameters): RequestedOperation {
-  const document = parameter(request, "query");
   const given = parameter(request, "operationName");
+  if (typeof given === "string" && given !== "") return { name: given };
+  const document = parameter(request, "query");
   const opening =
-    typeof document === "string" ? FIRST_DEFINITION.exec(document.slice(0, OPENING_CHARS)) : null;
-  const first = opening?.[3] ?? null;
-  const name = typeof given === "string" && given !== "" ? given : first;
-  // A document may hold several operations; the first one's type is the
-  // chosen one's only when the names agree.
-  if (!opening || name !== first) return { name, type: "unknown" };
+    typeof document === "string"
+      ? FIRST_NAMED_OPERATION.exec(document.slice(0, OPENING_CHARS))
+      : null;
 
-  return { name, type: opening[1] ? "query" : (opening[2] ?? "unknown") };
+  return { name: opening?.[1] ?? null };
 }

@@ -40,9 +40,10 @@ export async function runIfEntry(moduleUrl: string, main: ScriptMain): Promise<v
 
 /**
  * Parses a script's command line with `parse` and loads the gateway
- * configuration from `env` (without the token settings production asks a
- * gateway for). A refused command line or setting is written to
- * standard error, and the answer is null: the script then exits with 2.
+ * configuration from `env` (without the token and metrics settings
+ * production asks a gateway for). A refused command line or setting is
+ * written to standard error, and the answer is null: the script then exits
+ * with 2.
  */
 export function readCommandLine<A>(
   argv: readonly string[],
@@ -51,8 +52,11 @@ export function readCommandLine<A>(
   parse: (argv: readonly string[]) => A,
 ): { args: A; config: GatewayConfig } | null {
   try {
-    // These tools open the database, never verify a token.
-    return { args: parse(argv), config: loadConfig(env, { verifiesTokens: false }) };
+    // These tools open the database, never verify a token or serve /metrics.
+    return {
+      args: parse(argv),
+      config: loadConfig(env, { verifiesTokens: false, servesMetrics: false }),
+    };
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof ConfigError)) throw error;
     out.stderr(`${error.message}\n`);

@@ -77,7 +77,8 @@ export async function main(
 
   let config;
   try {
-    config = loadConfig(env);
+    // It signs a token and exits: it serves no /metrics.
+    config = loadConfig(env, { servesMetrics: false });
   } catch (error) {
     return failure(`${messageOf(error)}\n`);
   }

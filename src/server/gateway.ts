@@ -28,7 +28,9 @@ import type { LoaderMode } from "../loaders/index.js";
 import {
   errorSubjectOf,
   logContextMiddleware,
+  loggedMessage,
   openTenantLogs,
+  RequestErrorLines,
   type Logger,
 } from "../logging/index.js";
 import { createMetrics, type Metrics } from "../observability/index.js";
@@ -105,29 +107,43 @@ function loggerForError(ctx: GatewayContext, original: unknown): Logger {
   return ctx.platform.lifecycle.logger.child({ requestId: ctx.requestId });
 }
 
+/** Anything with a code was raised on purpose (ours, or a parse or validation error). */
+function expectedCodeOf(error: { extensions?: Record<string, unknown> }): string | null {
+  const code = error.extensions?.code;
+
+  return typeof code === "string" && code !== "INTERNAL_SERVER_ERROR" ? code : null;
+}
+
 /**
- * Logs every error a request produced with the request's own logger, so the
+ * Logs the errors a request produced with the request's own logger, so the
  * line carries the request and tenant ids; internal errors with their
  * original cause, which the client never sees. Internal errors also get the
- * request id, which the client can quote.
+ * request id, which the client can quote. One request writes at most 10
+ * error lines (unexpected errors first) and one line counting the rest by
+ * code, and a message keeps 2,000 characters: anyone may send a request
+ * that fails 700 times (see request-error-lines.ts).
  */
 const errorLogging: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart() {
+    const lines = new RequestErrorLines();
     return {
       async didEncounterErrors({ contextValue, errors }) {
-        for (const error of errors) {
-          const code = error.extensions?.code;
+        // Unexpected errors first: those are the ones a bound must not hide.
+        const ordered = [...errors].sort(
+          (x, y) => Number(expectedCodeOf(x) !== null) - Number(expectedCodeOf(y) !== null),
+        );
+        for (const error of ordered) {
+          const code = expectedCodeOf(error);
           const original = unwrap(error);
+          // Counted here with or without a line: formatError must not log it again.
+          if (code === null) markLogged(original);
+          if (!lines.take(code ?? "INTERNAL_SERVER_ERROR")) continue;
+
           const logger = loggerForError(contextValue, original);
-          // Anything with a code was raised on purpose (ours, or a parse or
-          // validation error); only code-less errors are unexpected.
-          if (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") {
-            logger.info({ code, path: error.path }, error.message);
-            continue;
-          }
-          logger.error({ err: original, path: error.path }, "unexpected error");
-          markLogged(original);
+          if (code !== null) logger.info({ code, path: error.path }, loggedMessage(error.message));
+          else logger.error({ err: original, path: error.path }, "unexpected error");
         }
+        lines.summarize(contextValue.logger);
       },
       async willSendResponse({ contextValue, response }) {
         if (response.body.kind !== "single") return;
@@ -185,6 +201,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const tenantLogs = openTenantLogs({
     mode: config.tenantLogs,
     directory: config.tenantLogDir,
+    maxFileBytes: config.tenantLogMaxBytes,
     logger,
   });
   const lifecycle = lifecycleServicesFrom(config, {
@@ -223,6 +240,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     flushMs: config.telemetryFlushMs,
     healthProbeMs: config.healthProbeMs,
     maxCost: config.queryMaxCost,
+    operations: config.metricsOperations,
     logger,
   });
   const platform: PlatformServices = {

@@ -53,7 +53,8 @@ export function mountHealthRoutes(
   });
 
   app.get("/metrics", async (req, res) => {
-    // Series name every active tenant: behind a token where one is set.
+    // Series name every tenant: behind the token, which production requires
+    // (src/config refuses to start without METRICS_TOKEN).
     if (
       deps.metricsToken &&
       !sameSecret(req.headers.authorization, `Bearer ${deps.metricsToken}`)

@@ -9,4 +9,5 @@ export {
   quantileOf,
 } from "./latency-buckets.js";
 export { fingerprintOf, normaliseMessage, type ErrorShape } from "./error-fingerprint.js";
+export { isServerFailure, SERVER_FAILURE_CODES } from "./server-failures.js";
 export { periodOf, TRAFFIC_WINDOW_MS, windowStart } from "./time-windows.js";

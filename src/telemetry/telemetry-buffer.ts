@@ -1,4 +1,4 @@
-import type { ErrorShape } from "./error-fingerprint.js";
+import { overflowFingerprint, overflowShape, type ErrorShape } from "./error-fingerprint.js";
 import { addHistogram, bucketOf, emptyHistogram } from "./latency-buckets.js";
 import { HEALTH_SAMPLE_MS, periodOf, TRAFFIC_WINDOW_MS, windowStart } from "./time-windows.js";
 
@@ -7,12 +7,15 @@ export interface TrafficCell {
   readonly tenantId: string;
   readonly windowStart: Date;
   requests: number;
+  /** Requests whose answer held any error. */
   errors: number;
+  /** Requests that met a server-side failure (the platform's fault, not the client's). */
+  failures: number;
   durationMsSum: number;
   latencyCounts: number[];
 }
 
-/** One tenant's billable counts in one month. */
+/** One tenant's billable counts in one month: billable requests only (see {@link RequestRecord}). */
 export interface UsageCell {
   readonly tenantId: string;
   readonly period: string;
@@ -69,11 +72,33 @@ export const SAMPLE_REQUEST_IDS = 5;
  */
 export const MAX_CELLS_PER_KIND = 20_000;
 
+/**
+ * New fingerprints one tenant (or all requests that named none) may add
+ * in one flush window. Past it, an error whose fingerprint this process
+ * has not met yet is counted in its tenant's overflow cluster for its code,
+ * so a client that makes up errors cannot fill the cluster table.
+ */
+export const MAX_NEW_CLUSTERS_PER_WINDOW = 20;
+
+/**
+ * Fingerprints remembered as met, so that errors met before never count as
+ * new; past this many the memory starts over.
+ */
+export const MAX_KNOWN_FINGERPRINTS = 10_000;
+
 export interface RequestRecord {
   readonly tenantId: string;
   readonly at: Date;
   readonly durationMs: number;
+  /** Its answer held an error. */
   readonly failed: boolean;
+  /** Its answer held a server-side failure (INTERNAL_SERVER_ERROR). */
+  readonly serverFailed: boolean;
+  /**
+   * It counts towards the bill: its operation ran and a signed-in user of
+   * the tenant made it. Only billable requests reach the month's usage.
+   */
+  readonly billable: boolean;
   /** Estimated cost of the operation, when it ran (0 when it did not). */
   readonly queryCost: number;
 }
@@ -99,6 +124,7 @@ const MERGE = {
   traffic(into: TrafficCell, more: TrafficCell) {
     into.requests += more.requests;
     into.errors += more.errors;
+    into.failures += more.failures;
     into.durationMsSum += more.durationMsSum;
     addHistogram(into.latencyCounts, more.latencyCounts);
   },
@@ -143,13 +169,18 @@ const KINDS = Object.keys(MERGE) as Kind[];
 
 /**
  * What this process counted since its last flush, summed per key: a
- * request adds to its tenant's window and month, an error to its cluster
- * and the tenant's share of it, a probe to the tenant's minute. Memory
- * grows with the number of keys, never with the number of requests.
+ * request adds to its tenant's window (and, when billable, to its month),
+ * an error to its cluster and the tenant's share of it, a probe to the
+ * tenant's minute. Memory grows with the number of keys, never with the
+ * number of requests.
  */
 export class TelemetryBuffer {
   #cells = this.#empty();
   #dropped = 0;
+  /** Fingerprints met (at most {@link MAX_KNOWN_FINGERPRINTS}). */
+  #known = new Set<string>();
+  /** New fingerprints admitted in this flush window, per tenant ("" for none). */
+  #newInWindow = new Map<string, number>();
 
   /** Counts one request that was served for a registered tenant. */
   recordRequest(request: RequestRecord): void {
@@ -163,9 +194,11 @@ export class TelemetryBuffer {
       windowStart: windowStart(at, TRAFFIC_WINDOW_MS),
       requests: 1,
       errors,
+      failures: request.serverFailed ? 1 : 0,
       durationMsSum: request.durationMs,
       latencyCounts,
     });
+    if (!request.billable) return;
     this.#add("usage", {
       tenantId,
       period: periodOf(at),
@@ -175,12 +208,30 @@ export class TelemetryBuffer {
     });
   }
 
-  /** Counts one error under its fingerprint, and under the tenant's share when there is one. */
+  /**
+   * Counts one error under its fingerprint, and under the tenant's share
+   * when there is one. A fingerprint not met before is admitted while its
+   * tenant has added fewer than {@link MAX_NEW_CLUSTERS_PER_WINDOW} in this
+   * flush window; past that it counts in the tenant's overflow cluster.
+   */
   recordError(error: ErrorRecord): void {
-    const { fingerprint, at, requestId } = error;
+    const { at, requestId } = error;
+    let { fingerprint, shape } = error;
+    if (!this.#known.has(fingerprint)) {
+      const tenantKey = error.tenantId ?? "";
+      const admitted = this.#newInWindow.get(tenantKey) ?? 0;
+      if (admitted < MAX_NEW_CLUSTERS_PER_WINDOW) {
+        this.#newInWindow.set(tenantKey, admitted + 1);
+        if (this.#known.size >= MAX_KNOWN_FINGERPRINTS) this.#known.clear();
+        this.#known.add(fingerprint);
+      } else {
+        shape = overflowShape(shape.code);
+        fingerprint = overflowFingerprint(error.tenantId, shape.code);
+      }
+    }
     this.#add("clusters", {
       fingerprint,
-      shape: error.shape,
+      shape,
       count: 1,
       firstSeen: at,
       lastSeen: at,
@@ -216,6 +267,7 @@ export class TelemetryBuffer {
   take(): TelemetryBatch {
     const cells = this.#cells;
     this.#cells = this.#empty();
+    this.#newInWindow = new Map();
 
     return {
       traffic: [...cells.traffic.values()],

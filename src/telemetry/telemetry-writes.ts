@@ -19,16 +19,18 @@ const utc = (column: string) => `(v.${column} AT TIME ZONE 'UTC')`;
 
 const WRITE_TRAFFIC = `
 INSERT INTO "TenantTraffic" AS t
-  ("tenantId", "windowStart", requests, errors, "durationMsSum", "latencyCounts")
-SELECT v."tenantId", ${utc(`"windowStart"`)}, v.requests, v.errors, v."durationMsSum",
+  ("tenantId", "windowStart", requests, errors, failures, "durationMsSum", "latencyCounts")
+SELECT v."tenantId", ${utc(`"windowStart"`)}, v.requests, v.errors, v.failures, v."durationMsSum",
        v."latencyCounts"::int[]
-  FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::int[], $5::float8[], $6::text[])
-       AS v("tenantId", "windowStart", requests, errors, "durationMsSum", "latencyCounts")
+  FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::int[], $5::int[], $6::float8[],
+              $7::text[])
+       AS v("tenantId", "windowStart", requests, errors, failures, "durationMsSum", "latencyCounts")
  WHERE ${KNOWN_TENANT}
  ORDER BY 1, 2
 ON CONFLICT ("tenantId", "windowStart") DO UPDATE SET
   requests = t.requests + EXCLUDED.requests,
   errors = t.errors + EXCLUDED.errors,
+  failures = t.failures + EXCLUDED.failures,
   "durationMsSum" = t."durationMsSum" + EXCLUDED."durationMsSum",
   "latencyCounts" = ARRAY(
     SELECT COALESCE(x.held, 0) + COALESCE(x.added, 0)
@@ -103,6 +105,7 @@ async function writeTraffic(run: SqlRunner, cells: TelemetryBatch["traffic"]) {
     cells.map((c) => iso(c.windowStart)),
     cells.map((c) => c.requests),
     cells.map((c) => c.errors),
+    cells.map((c) => c.failures),
     cells.map((c) => c.durationMsSum),
     cells.map((c) => `{${c.latencyCounts.join(",")}}`),
   ]);

@@ -3,6 +3,7 @@ import type { GatewayContext } from "../context/gateway-context.js";
 import type { Database } from "../data/index.js";
 import { TENANT_LOGIN_ROLE } from "../data/database.js";
 import type { Logger } from "../logging/index.js";
+import { createOperationLabeller } from "../observability/known-operations.js";
 import { startHealthProbes, type HealthProbes } from "./health-probes.js";
 import { SAMPLE_REQUEST_IDS, TelemetryBuffer } from "./telemetry-buffer.js";
 import { poolTelemetrySql, prismaTelemetrySql, type TelemetrySql } from "./telemetry-sql.js";
@@ -24,6 +25,11 @@ export interface TelemetryOptions {
   readonly healthProbeMs: number;
   /** The gateway's cost limit for one operation (`QUERY_MAX_COST`). */
   readonly maxCost: number;
+  /**
+   * Operation names error clusters keep besides the built-in ones
+   * (`METRICS_OPERATIONS`); any other name is clustered as `other`.
+   */
+  readonly operations?: readonly string[];
   readonly logger: Logger;
 }
 
@@ -113,7 +119,11 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     tenantLogin: options.tenantDatabaseUrl
       ? decodeURIComponent(new URL(options.tenantDatabaseUrl).username) || TENANT_LOGIN_ROLE
       : TENANT_LOGIN_ROLE,
-    plugin: createTrafficPlugin({ buffer, maxCost: options.maxCost }),
+    plugin: createTrafficPlugin({
+      buffer,
+      maxCost: options.maxCost,
+      labelOperation: createOperationLabeller(options.operations),
+    }),
     flush,
     probe: async () => {
       await probes?.runRound();

@@ -1,39 +1,74 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import { getOperationAST, type DocumentNode, type GraphQLError } from "graphql";
+import {
+  getOperationAST,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLError,
+  type OperationDefinitionNode,
+} from "graphql";
 import type { GatewayContext } from "../context/gateway-context.js";
-import { contractCodeOf, unwrap } from "../errors/index.js";
+import { contractCodeOf, unwrap, type ErrorCode } from "../errors/index.js";
+import type { OperationLabeller } from "../observability/known-operations.js";
 import { admittedCost } from "../server/query-cost.js";
 import {
+  bounded,
   fingerprintOf,
+  MESSAGE_MAX,
   normaliseMessage,
-  pathWithoutIndices,
+  schemaPathOf,
   type ErrorShape,
+  type PathSource,
 } from "./error-fingerprint.js";
+import { isServerFailure } from "./server-failures.js";
 import type { TelemetryBuffer } from "./telemetry-buffer.js";
-
-/** A GraphQL name: anything else a client sends as `operationName` is not kept. */
-const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
-
-const ANONYMOUS_OPERATION = "(anonymous)";
 
 /** Driver and Prisma error codes (SQLSTATE `42P01`, Prisma `P2002`): they tell failures apart. */
 const DRIVER_CODE = /^(?:[0-9A-Z]{5}|P\d{4})$/;
 
+/** Longest exception class name kept in an internal error's message. */
+const CLASS_NAME_MAX = 60;
+
+/** The contract code a raw error reaches the client with. */
+function clientCodeOf(error: GraphQLError): ErrorCode {
+  return contractCodeOf(error.extensions?.code) ?? "INTERNAL_SERVER_ERROR";
+}
+
 /**
  * The operation's name: as resolved, else as the parsed document names it
  * (a document that fails validation is parsed but never resolved), else as
- * the client sent it when that is a GraphQL name.
+ * the client sent it; null when none names one.
  */
 export function operationOf(
   resolved: string | null | undefined,
   document: DocumentNode | undefined,
   requested: string | null | undefined,
-): string {
+): string | null {
   const named = document ? getOperationAST(document, requested)?.name?.value : undefined;
-  const name = resolved ?? named ?? requested;
 
-  return name && OPERATION_NAME.test(name) ? name : ANONYMOUS_OPERATION;
+  return resolved ?? named ?? requested ?? null;
 }
+
+/** The operation and fragments an error path is read against. */
+export function pathSourceOf(
+  document: DocumentNode | undefined,
+  operation: OperationDefinitionNode | undefined,
+  requested: string | null | undefined,
+): PathSource {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document?.definitions ?? []) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+      fragments.set(definition.name.value, definition);
+    }
+  }
+
+  return {
+    operation: operation ?? (document ? getOperationAST(document, requested) : null),
+    fragments,
+  };
+}
+
+const NO_PATH_SOURCE: PathSource = { operation: null, fragments: new Map() };
 
 /**
  * What an unexpected error is grouped by: its original exception's class
@@ -46,26 +81,36 @@ function internalMessage(error: GraphQLError, tenantIds: readonly string[]): str
 
   const code = (original as { code?: unknown }).code;
   const suffix = typeof code === "string" && DRIVER_CODE.test(code) ? ` [${code}]` : "";
+  const name = bounded(normaliseMessage(original.name), CLASS_NAME_MAX);
 
-  return `${original.name}: ${normaliseMessage(original.message, tenantIds)}${suffix}`;
+  return bounded(`${name}: ${normaliseMessage(original.message, tenantIds)}${suffix}`, MESSAGE_MAX);
 }
 
-/** The error as its cluster knows it, with the contract code the client saw. */
+/**
+ * The error as its cluster knows it, with the contract code the client
+ * saw. `operation` is the operation's metric label (a known name,
+ * `anonymous` or `other`), so made-up names make no new clusters, and the
+ * path is read by schema field names against `source`, so aliases do not
+ * either. `tenantIds` are taken out of unexpected errors' messages (driver
+ * messages name tenant schemas and databases); the gateway's own messages
+ * quote every value they hold, and quoted values are taken out whole.
+ */
 export function shapeOf(
   error: GraphQLError,
   operation: string,
   tenantIds: readonly string[],
+  source: PathSource = NO_PATH_SOURCE,
 ): ErrorShape {
-  const code = contractCodeOf(error.extensions?.code) ?? "INTERNAL_SERVER_ERROR";
+  const code = clientCodeOf(error);
 
   return {
     code,
     operation,
-    path: pathWithoutIndices(error.path),
+    path: schemaPathOf(error.path, source),
     message:
       code === "INTERNAL_SERVER_ERROR"
         ? internalMessage(error, tenantIds)
-        : normaliseMessage(error.message, tenantIds),
+        : normaliseMessage(error.message),
   };
 }
 
@@ -73,41 +118,70 @@ export interface TrafficPluginOptions {
   readonly buffer: TelemetryBuffer;
   /** The gateway's cost limit (`QUERY_MAX_COST`): an operation above it never ran. */
   readonly maxCost: number;
+  /** Folds operation names as the metrics do: known names, `anonymous`, else `other`. */
+  readonly labelOperation: OperationLabeller;
+}
+
+/**
+ * Whether a request counts towards the tenant's bill: its operation ran
+ * (not refused by the rate limits, the cost check, parsing or validation)
+ * and a signed-in user of the tenant itself made it (not an anonymous
+ * caller, not platform staff acting in the tenant).
+ */
+function isBillable(context: GatewayContext, tenantId: string, executed: boolean): boolean {
+  const { access, principal } = context;
+
+  return (
+    executed &&
+    access.userId !== null &&
+    !access.isGlobalAdmin &&
+    principal !== null &&
+    principal.tenantId === tenantId
+  );
 }
 
 /**
  * Counts what the gateway served: each request of a registered tenant
  * (one whose context holds a tenant scope; a made-up id never gets that far)
- * with its duration, whether it failed, and the estimated cost of an
- * operation that ran; and every error under its fingerprint. Requests
- * that name no tenant still feed the error clusters, without a tenant share.
+ * with its duration, whether it failed, whether it failed on the server's
+ * side, whether it is billable, and the estimated cost of an operation that
+ * ran; and every error under its fingerprint. Requests that name no tenant
+ * still feed the error clusters, without a tenant share.
  */
 export function createTrafficPlugin(
   options: TrafficPluginOptions,
 ): ApolloServerPlugin<GatewayContext> {
-  const { buffer, maxCost } = options;
+  const { buffer, maxCost, labelOperation } = options;
 
   return {
     async requestDidStart() {
       const started = performance.now();
       let queryCost = 0;
+      let executed = false;
       let failed = false;
+      let serverFailed = false;
 
       return {
         async executionDidStart(requestContext) {
           // Only now is it certain the operation runs: the cost check and
           // the rate limits have both let it through.
+          executed = true;
           queryCost = admittedCost(requestContext, maxCost) ?? 0;
         },
-        async didEncounterErrors({ contextValue, errors, operationName, document, request }) {
+        async didEncounterErrors(requestContext) {
+          const { contextValue, errors, operationName, document, request } = requestContext;
           failed = true;
+          if (errors.some((error) => isServerFailure(clientCodeOf(error)))) serverFailed = true;
           // The context is missing when its creation failed: no tenant, no request id worth keeping.
           if (!contextValue) return;
           const tenantId = contextValue.scope?.tenant.id ?? null;
-          const operation = operationOf(operationName, document, request.operationName);
+          const operation = labelOperation(
+            operationOf(operationName, document, request.operationName),
+          );
+          const source = pathSourceOf(document, requestContext.operation, request.operationName);
           const at = new Date();
           for (const error of errors) {
-            const shape = shapeOf(error, operation, tenantId ? [tenantId] : []);
+            const shape = shapeOf(error, operation, tenantId ? [tenantId] : [], source);
             buffer.recordError({
               fingerprint: fingerprintOf(shape),
               shape,
@@ -120,14 +194,19 @@ export function createTrafficPlugin(
         async willSendResponse({ contextValue, response }) {
           const tenantId = contextValue?.scope?.tenant.id;
           if (!tenantId) return;
-          const answeredWithErrors =
-            response.body.kind === "single" && (response.body.singleResult.errors?.length ?? 0) > 0;
+          const sent = response.body.kind === "single" ? response.body.singleResult.errors : [];
+          const sentServerFailure = (sent ?? []).some((error) => {
+            const code = contractCodeOf(error.extensions?.code);
+            return code !== undefined && isServerFailure(code);
+          });
 
           buffer.recordRequest({
             tenantId,
             at: new Date(),
             durationMs: performance.now() - started,
-            failed: failed || answeredWithErrors,
+            failed: failed || (sent?.length ?? 0) > 0,
+            serverFailed: serverFailed || sentServerFailure,
+            billable: isBillable(contextValue, tenantId, executed),
             queryCost,
           });
         },

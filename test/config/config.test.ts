@@ -39,10 +39,28 @@ describe("loading the configuration", () => {
       JWT_SECRET: "s".repeat(40),
       ENCRYPTION_KEY: KEY,
       DATABASE_URL: "postgresql://gateway@db.internal:5432/gateway",
+      METRICS_TOKEN: "metrics-token-for-tests",
     });
     expect(config.production).toBe(true);
     expect(config.host).toBe("0.0.0.0");
     expect(config.encryptionKey.length).toBe(32);
+    expect(config.metricsToken).toBe("metrics-token-for-tests");
+  });
+
+  it("refuses to start in production without METRICS_TOKEN: /metrics names every tenant", () => {
+    const production = {
+      NODE_ENV: "production",
+      JWT_SECRET: "s".repeat(40),
+      ENCRYPTION_KEY: KEY,
+      DATABASE_URL: "postgresql://gateway@db.internal:5432/gateway",
+    };
+    expect(() => loadConfig(production)).toThrow(ConfigError);
+    expect(() => loadConfig(production)).toThrow(/METRICS_TOKEN is required/);
+    expect(() => loadConfig({ ...production, METRICS_TOKEN: "" })).toThrow(/METRICS_TOKEN/);
+    // Tools that serve no /metrics (migrate, keys:rotate, token) do not need it.
+    expect(loadConfig(production, { servesMetrics: false }).metricsToken).toBeUndefined();
+    // Outside production /metrics may stay open.
+    expect(loadConfig({}).metricsToken).toBeUndefined();
   });
 
   it("names the variable to change when a value is bad", () => {
@@ -63,6 +81,7 @@ describe("seeding and metrics settings", () => {
       JWT_SECRET: "s".repeat(40),
       ENCRYPTION_KEY: KEY,
       DATABASE_URL: "postgresql://db/x",
+      METRICS_TOKEN: "metrics-token-for-tests",
     };
     expect(loadConfig({}).seedDemo).toBe(true);
     expect(loadConfig({ SEED_DEMO: "false" }).seedDemo).toBe(false);
@@ -103,6 +122,13 @@ describe("tenant log settings", () => {
 
   it("names the variable when TENANT_LOGS is neither file nor off", () => {
     expect(() => loadConfig({ TENANT_LOGS: "syslog" })).toThrow(/TENANT_LOGS must be file or off/);
+  });
+
+  it("rotates a tenant's file at 256 MiB unless TENANT_LOG_MAX_BYTES says otherwise", () => {
+    expect(loadConfig({}).tenantLogMaxBytes).toBe(256 * 1024 * 1024);
+    expect(loadConfig({ TENANT_LOG_MAX_BYTES: "1048576" }).tenantLogMaxBytes).toBe(1_048_576);
+    expect(() => loadConfig({ TENANT_LOG_MAX_BYTES: "100" })).toThrow(/TENANT_LOG_MAX_BYTES/);
+    expect(() => loadConfig({ TENANT_LOG_MAX_BYTES: "lots" })).toThrow(/TENANT_LOG_MAX_BYTES/);
   });
 });
 

@@ -8,6 +8,7 @@ const PRODUCTION = {
   JWT_SECRET: "s".repeat(40),
   DATABASE_URL: "postgresql://gateway@db.internal:5432/gateway",
   ENCRYPTION_KEY: KEY_B.toString("base64"),
+  METRICS_TOKEN: "metrics-token-for-master-key-tests",
 };
 
 describe("master keys", () => {

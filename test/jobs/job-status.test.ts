@@ -107,14 +107,22 @@ describe("background jobs through GraphQL", () => {
   });
 
   it("fails a deliberate refusal at once, with its code, message and field, without retrying", async () => {
-    // Valid to queue; refused when it runs: tenant A lives in the shared tables already.
-    const res = await asStaff<{ startMoveTenant: JobAnswer }>(START_MOVE, {
-      id: a.tenantId,
-      isolation: "SHARED",
-    });
-    expect(res.body.errors).toBeUndefined();
+    // Valid when queued; refused when it runs: the tenant is PROVISIONING by then.
+    const c = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("job-c"));
+    const lock = await holdLifecycleLock(gw.databaseUrl, c.tenantId);
+    let queued: JobAnswer;
+    try {
+      queued = await startExport(c.tenantId);
+      await eventually(
+        () => jobOf(queued.id),
+        (job) => job?.status === "RUNNING",
+      );
+      await reader.query(`UPDATE "Tenant" SET status = 'PROVISIONING' WHERE id = $1`, [c.tenantId]);
+    } finally {
+      await lock.release();
+    }
 
-    const failed = await settled(res.body.data!.startMoveTenant.id);
+    const failed = await settled(queued.id);
 
     expect(failed).toMatchObject({
       status: "FAILED",
@@ -123,15 +131,68 @@ describe("background jobs through GraphQL", () => {
       result: null,
       error: {
         code: "BAD_USER_INPUT",
-        message: `Tenant "${a.tenantId}" already lives there.`,
-        field: "isolation",
+        message: `Tenant "${c.tenantId}" is still being provisioned; finish that first.`,
+        field: "id",
       },
     });
     expect(failed?.finishedAt).not.toBeNull();
   });
 
-  it("refuses bad requests before queueing anything, and audits the refusals", async () => {
+  it("refuses a move to where the tenant lives, or while another move waits, before queueing it", async () => {
     const before = await jobCount();
+    const here = await asStaff(START_MOVE, { id: a.tenantId, isolation: "SHARED" });
+    const missing = await asStaff(START_MOVE, { id: "never-provisioned", isolation: "SCHEMA" });
+
+    expect(codesOf(here)).toEqual(["BAD_USER_INPUT"]);
+    expect(here.body.errors?.[0]).toMatchObject({
+      message: `Tenant "${a.tenantId}" already lives there.`,
+      extensions: { field: "isolation" },
+    });
+    expect(codesOf(missing)).toEqual(["TENANT_NOT_FOUND"]);
+    expect(await jobCount()).toBe(before);
+
+    // A second move while the first is queued: where the tenant will live is not known yet.
+    const d = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("job-d"));
+    const lock = await holdLifecycleLock(gw.databaseUrl, d.tenantId);
+    let first: GraphQLResponse<{ startMoveTenant: JobAnswer }>;
+    try {
+      first = await asStaff(START_MOVE, { id: d.tenantId, isolation: "SCHEMA" });
+      expect(first.body.errors).toBeUndefined();
+      const second = await asStaff(START_MOVE, { id: d.tenantId, isolation: "SCHEMA" });
+
+      expect(codesOf(second)).toEqual(["BAD_USER_INPUT"]);
+      expect(second.body.errors?.[0]?.extensions?.field).toBe("id");
+      expect(await jobCount()).toBe((before ?? 0) + 1);
+    } finally {
+      await lock.release();
+    }
+    expect(await settled(first.body.data!.startMoveTenant.id)).toMatchObject({
+      status: "SUCCEEDED",
+    });
+    // Moved: the same move is now one to where it lives.
+    const again = await asStaff(START_MOVE, { id: d.tenantId, isolation: "SCHEMA" });
+    expect(again.body.errors?.[0]?.extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      field: "isolation",
+    });
+  });
+
+  it("refuses bad requests before queueing anything, and audits the refusals", async () => {
+    const refusalsAudited = () =>
+      gw.gateway.database.control.platformAuditLog.count({
+        where: {
+          action: {
+            in: [
+              "job.export.failed",
+              "job.move.failed",
+              "job.provision.failed",
+              "job.migrate.failed",
+            ],
+          },
+        },
+      });
+    const before = await jobCount();
+    const auditedBefore = await refusalsAudited();
     const refusals: [GraphQLResponse, string, string | undefined][] = [
       [await asStaff(START_EXPORT, { id: "Not A Tenant!" }), "BAD_USER_INPUT", "id"],
       [await asStaff(START_EXPORT, { id: "never-provisioned" }), "TENANT_NOT_FOUND", undefined],
@@ -139,6 +200,11 @@ describe("background jobs through GraphQL", () => {
         await asStaff(START_MOVE, { id: a.tenantId, isolation: "DATABASE", region: "mars" }),
         "BAD_USER_INPUT",
         "region",
+      ],
+      [
+        await asStaff(START_MOVE, { id: a.tenantId, isolation: "SHARED" }),
+        "BAD_USER_INPUT",
+        "isolation",
       ],
       [
         await asStaff(START_PROVISION, {
@@ -165,19 +231,7 @@ describe("background jobs through GraphQL", () => {
       expect(res.body.data ?? null).toBeNull();
     }
     expect(await jobCount()).toBe(before);
-    const audited = await gw.gateway.database.control.platformAuditLog.count({
-      where: {
-        action: {
-          in: [
-            "job.export.failed",
-            "job.move.failed",
-            "job.provision.failed",
-            "job.migrate.failed",
-          ],
-        },
-      },
-    });
-    expect(audited).toBe(refusals.length);
+    expect(await refusalsAudited()).toBe(auditedBefore + refusals.length);
   });
 
   it("provisions a tenant as a job, and audits who queued it", async () => {
@@ -337,6 +391,15 @@ describe("background jobs through GraphQL", () => {
         const res = await asStaff(JOBS, { first });
         expect(codesOf(res)).toEqual(["BAD_USER_INPUT"]);
         expect(res.body.errors?.[0]?.extensions?.field).toBe("first");
+      }
+    });
+
+    it("refuses a tenantId that is not a tenant id, naming it", async () => {
+      for (const tenantId of ["../../x", "Not A Tenant!", ""]) {
+        const res = await asStaff(JOBS, { tenantId });
+        expect(codesOf(res)).toEqual(["BAD_USER_INPUT"]);
+        expect(res.body.errors?.[0]?.extensions?.field).toBe("tenantId");
+        expect(res.body.data ?? null).toBeNull();
       }
     });
   });

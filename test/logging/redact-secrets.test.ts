@@ -82,6 +82,100 @@ describe("value redaction of a log line", () => {
     }
   });
 
+  it("removes the values of pass, cookie, session and other secret names, keeping look-alikes", () => {
+    const secrets = {
+      pass: "s-pass",
+      passwd: "s-passwd",
+      pwd: "s-pwd",
+      dbPass: "s-dbpass",
+      DB_PASS: "s-db-pass",
+      cookie: "sid=s-cookie",
+      "set-cookie": "sid=s-set-cookie",
+      "Set-Cookie": "sid=s-set-cookie-2",
+      session: "s-session",
+      sessionId: "s-session-id",
+      credentials: "s-credentials",
+      privateKey: "s-private-key",
+      apiKey: "s-api-key",
+      clientSecret: "s-client-secret",
+    };
+    const line = redacted({ msg: "login", headers: secrets, deeper: { list: [secrets] } });
+
+    for (const value of Object.values(secrets)) expect(line).not.toContain(value);
+    const kept = { passed: "kept-1", bypass: "kept-2", compass: "kept-3", passengers: "kept-4" };
+    expect(redacted(kept)).toBe(`${JSON.stringify(kept)}\n`);
+  });
+
+  it("replaces secret fields whole whatever their value: numbers, objects, lists", () => {
+    const line = redacted({
+      a: { b: { password: 918273645, pin: { pwd: 5647382910 } } },
+      secrets: { signing: "obj-secret-1", nested: { deeper: ["obj-secret-2"] } },
+      settings: { theme: "dark", secrets: { webhook: "obj-secret-3" } },
+      credentials: [{ user: "obj-user", key: "obj-secret-4" }],
+      session: { id: "obj-secret-5" },
+      cleared: { password: null },
+      after: "still here",
+    });
+    const parsed = JSON.parse(line) as Record<string, Record<string, unknown>>;
+
+    for (const secret of ["918273645", "5647382910", "obj-secret-", "obj-user"]) {
+      expect(line).not.toContain(secret);
+    }
+    expect(parsed.secrets).toBe(REDACTED);
+    expect(parsed.settings).toEqual({ theme: "dark", secrets: REDACTED });
+    expect(parsed.credentials).toBe(REDACTED);
+    expect(parsed.a).toEqual({ b: { password: REDACTED, pin: { pwd: REDACTED } } });
+    expect(parsed.cleared).toEqual({ password: null });
+    expect(parsed.after).toBe("still here");
+  });
+
+  it("removes PEM private keys from text, whole or cut short", () => {
+    const body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7PemBodyBytes";
+    const pem = (kind: string) =>
+      `-----BEGIN ${kind}PRIVATE KEY-----\n${body}\n${body}\n-----END ${kind}PRIVATE KEY-----`;
+    const line = redacted({
+      msg: `loaded ${pem("")} from the vault, then ${pem("RSA ")} and ${pem("OPENSSH ")}`,
+      err: { stack: `Error: bad key -----BEGIN EC PRIVATE KEY-----\n${body}` },
+      cert: "-----BEGIN CERTIFICATE-----\nMIIBpublic\n-----END CERTIFICATE-----",
+    });
+    const parsed = JSON.parse(line) as { msg: string; err: { stack: string }; cert: string };
+
+    expect(line).not.toContain(body);
+    expect(parsed.msg).toBe(`loaded ${REDACTED} from the vault, then ${REDACTED} and ${REDACTED}`);
+    expect(parsed.err.stack).toBe(`Error: bad key ${REDACTED}`);
+    expect(parsed.cert).toContain("MIIBpublic");
+  });
+
+  it("removes secret values GraphQL echoes in a message, objects whole", () => {
+    const line = redacted({
+      msg:
+        'Variable "$input" got invalid value { email: "a@b.test", pass: "PassValue99", ' +
+        'cookie: "sid=abc123", secrets: { hook: "txt-secret-1", list: ["}", "txt-secret-2"] }, ' +
+        'pwd: 4242424242 }; Field "pass" is not defined by type "CreateUserInput".',
+    });
+    const parsed = JSON.parse(line) as { msg: string };
+
+    for (const secret of ["PassValue99", "abc123", "txt-secret-", "4242424242"]) {
+      expect(line).not.toContain(secret);
+    }
+    expect(parsed.msg).toContain('email: "a@b.test"');
+    expect(parsed.msg).toContain(`secrets: ${REDACTED}, pwd: ${REDACTED} }`);
+    expect(parsed.msg).toContain('Field "pass" is not defined by type "CreateUserInput".');
+  });
+
+  // A scan that went back and forth over such text would take minutes (the test times out).
+  it("gets through text built to make the scan go back and forth", () => {
+    const line = `${JSON.stringify({
+      msg: 'token\\"'.repeat(20_000) + "x".repeat(50_000) + "pass".repeat(20_000),
+      [`${"k".repeat(10_000)}password`]: 1,
+      stack: "-----BEGIN ".repeat(10_000),
+    })}\n`;
+
+    const parsed = JSON.parse(redactSecrets(line)) as Record<string, unknown>;
+
+    expect(Object.values(parsed)).toContain(REDACTED);
+  });
+
   it("leaves ordinary lines exactly as they were", () => {
     const fields = {
       level: 30,
@@ -111,8 +205,24 @@ describe("the logger", () => {
       "password=in-msg failed",
     );
 
+    child.info(
+      {
+        secrets: { signing: "log-secret-1" },
+        settings: { secrets: { webhook: "log-secret-2" } },
+        user: { password: 31415926 },
+        key: "-----BEGIN PRIVATE KEY-----\nlog-secret-3\n-----END PRIVATE KEY-----",
+      },
+      "settings saved",
+    );
+    logger
+      .child({ tenantId: "acme", session: "log-secret-4" })
+      .warn({ cookie: "sid=log-secret-5" }, "hi");
+
     const text = raw.join("");
     expect(text).toContain("req-redact-1");
-    for (const secret of ["b1nd", "err0r-pw", "in-msg"]) expect(text).not.toContain(secret);
+    for (const secret of ["b1nd", "err0r-pw", "in-msg", "log-secret-", "31415926"]) {
+      expect(text).not.toContain(secret);
+    }
+    for (const line of raw) JSON.parse(line);
   });
 });

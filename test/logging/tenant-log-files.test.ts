@@ -1,8 +1,19 @@
-import { mkdtemp, readdir, readFile, readlink, rm, unlink } from "node:fs/promises";
+import {
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  unlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  openTenantLogs,
   routeTenantLines,
   TenantLogFiles,
   tenantLogPath,
@@ -185,6 +196,185 @@ describe("tenant log files", () => {
     await files.flush();
 
     expect((await linesOf("tenant-a")).map((line) => line.n)).toEqual([0, 1]);
-    expect(problems).toEqual([{ kind: "lines-dropped", lines: 3 }]);
+    expect(problems).toEqual([{ kind: "lines-dropped", tenantId: "tenant-a", lines: 3 }]);
+  });
+});
+
+/** A line of about `size` bytes, numbered. */
+function numbered(n: number, size = 100): string {
+  const head = JSON.stringify({ n, pad: "" });
+  return `${JSON.stringify({ n, pad: "p".repeat(Math.max(0, size - head.length - 1)) })}\n`;
+}
+
+describe("a tenant's flood costs only that tenant", () => {
+  it("bounds each tenant's queue of its own: a flood drops its lines only, counted for it", async () => {
+    const problems: TenantLogProblem[] = [];
+    const files = filesIn({
+      flushIntervalMs: 60_000,
+      maxBufferedBytesPerTenant: 1_000,
+      onProblem: (p) => problems.push(p),
+    });
+
+    for (let n = 0; n < 50; n += 1) files.append("tenant-a", numbered(n));
+    for (let n = 0; n < 5; n += 1) files.append("tenant-b", numbered(n));
+    await files.flush();
+
+    expect((await linesOf("tenant-a")).map((line) => line.n)).toEqual([...Array(10).keys()]);
+    expect((await linesOf("tenant-b")).map((line) => line.n)).toEqual([0, 1, 2, 3, 4]);
+    expect(problems).toEqual([{ kind: "lines-dropped", tenantId: "tenant-a", lines: 40 }]);
+  });
+
+  it("takes room from the tenants holding the most when the whole queue is full", async () => {
+    const problems: TenantLogProblem[] = [];
+    const files = filesIn({
+      flushIntervalMs: 60_000,
+      maxBufferedBytes: 2_000,
+      maxBufferedBytesPerTenant: 2_000,
+      onProblem: (p) => problems.push(p),
+    });
+
+    // Two tenants flood, together filling the whole queue; a third writes a few lines after.
+    for (let n = 0; n < 40; n += 1) {
+      files.append("tenant-a", numbered(n));
+      files.append("tenant-c", numbered(n));
+    }
+    for (let n = 0; n < 4; n += 1) files.append("tenant-b", numbered(n));
+    await files.flush();
+
+    const a = (await linesOf("tenant-a")).map((line) => line.n);
+    const c = (await linesOf("tenant-c")).map((line) => line.n);
+    expect((await linesOf("tenant-b")).map((line) => line.n)).toEqual([0, 1, 2, 3]);
+    // The floods kept their oldest lines, and gave way evenly.
+    expect(a).toEqual([...Array(a.length).keys()]);
+    expect(c).toEqual([...Array(c.length).keys()]);
+    expect(a.length + c.length).toBe(16);
+    expect(Math.abs(a.length - c.length)).toBeLessThanOrEqual(1);
+    expect(problems.map((p) => p.kind === "lines-dropped" && p.tenantId).sort()).toEqual([
+      "tenant-a",
+      "tenant-c",
+    ]);
+  });
+
+  it("writes a tenant's dropped-lines report into that tenant's own file", async () => {
+    const { logger } = captureLines();
+    const logs = openTenantLogs({
+      mode: "file",
+      directory: dir,
+      logger,
+      maxBufferedBytesPerTenant: 2_000,
+    });
+    const a = logger.child({ tenantId: "tenant-a" });
+    const b = logger.child({ tenantId: "tenant-b" });
+
+    for (let n = 0; n < 100; n += 1) a.info({ n, pad: "f".repeat(100) }, "flood");
+    b.info("quiet");
+    // The report is queued by the flush that drops, and written by the next.
+    await logs.store.flush();
+    await logs.store.flush();
+    await logs.close();
+
+    const report = (await linesOf("tenant-a")).filter((line) => line.msg !== "flood");
+    const written = (await linesOf("tenant-a")).length - report.length;
+    expect(report).toEqual([
+      expect.objectContaining({ tenantId: "tenant-a", level: 40, lines: 100 - written }),
+    ]);
+    expect(String(report[0]?.msg)).toContain("tenant log lines dropped");
+    expect((await linesOf("tenant-b")).map((line) => line.msg)).toEqual(["quiet"]);
+  });
+});
+
+describe("rotating a tenant's file at its size bound", () => {
+  const rotated = (tenantId: string) => `${tenantLogPath(dir, tenantId)}.1`;
+  async function rotatedLines(tenantId: string): Promise<unknown[]> {
+    const text = await readFile(rotated(tenantId), "utf8").catch(() => "");
+    return text
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { n: unknown }).n);
+  }
+  const sizeOf = async (path: string) => (await stat(path)).size;
+
+  it("renames the file to <id>.log.1 before a line would take it past the bound", async () => {
+    const files = filesIn({ maxFileBytes: 1_000 });
+    const write = async (from: number, count: number) => {
+      for (let n = from; n < from + count; n += 1) files.append("tenant-a", numbered(n));
+      await files.flush();
+    };
+    const range = (from: number, to: number) => [...Array(to - from).keys()].map((n) => n + from);
+
+    await write(0, 8);
+    expect(await readdir(dir)).toEqual(["tenant-a.log"]);
+
+    // Lines of 100 bytes: the file is filled to its bound, then rotated.
+    await write(8, 5);
+    expect(await rotatedLines("tenant-a")).toEqual(range(0, 10));
+    expect((await linesOf("tenant-a")).map((line) => line.n)).toEqual(range(10, 13));
+
+    // One flush of three files' worth: the older rotation is replaced each time.
+    await write(13, 30);
+    expect(await rotatedLines("tenant-a")).toEqual(range(30, 40));
+    expect((await linesOf("tenant-a")).map((line) => line.n)).toEqual(range(40, 43));
+    expect((await readdir(dir)).sort()).toEqual(["tenant-a.log", "tenant-a.log.1"]);
+    expect(await sizeOf(rotated("tenant-a"))).toBe(1_000);
+  });
+
+  it("writes into the new file once another process rotated, and does not rotate it again", async () => {
+    const first = filesIn({ maxFileBytes: 1_000 });
+    const second = filesIn({ maxFileBytes: 1_000 });
+
+    for (let n = 0; n < 9; n += 1) first.append("tenant-a", numbered(n));
+    await first.flush();
+    second.append("tenant-a", numbered(100));
+    await second.flush();
+    // Both hold the full file open; the first rotates it.
+    for (let n = 9; n < 11; n += 1) first.append("tenant-a", numbered(n));
+    await first.flush();
+    second.append("tenant-a", numbered(101));
+    await second.flush();
+
+    expect(await rotatedLines("tenant-a")).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 100]);
+    expect((await linesOf("tenant-a")).map((line) => line.n)).toEqual([9, 10, 101]);
+  });
+
+  it("leaves the rotation to the process holding the lock, and takes over a stale lock", async () => {
+    const files = filesIn({ maxFileBytes: 500 });
+    const lock = `${tenantLogPath(dir, "tenant-a")}.lock`;
+    await writeFile(lock, "");
+
+    for (let n = 0; n < 4; n += 1) files.append("tenant-a", numbered(n));
+    await files.flush();
+    for (let n = 4; n < 8; n += 1) files.append("tenant-a", numbered(n));
+    await files.flush();
+    // Another process holds the lock: no rotation, no line lost.
+    expect((await readdir(dir)).sort()).toEqual(["tenant-a.log", "tenant-a.log.lock"]);
+    expect((await linesOf("tenant-a")).map((line) => line.n)).toEqual([...Array(8).keys()]);
+
+    // It died while rotating: its lock is old, removed, and the next write rotates.
+    const old = new Date(Date.now() - 60 * 60 * 1000);
+    await utimes(lock, old, old);
+    for (let n = 8; n < 10; n += 1) {
+      files.append("tenant-a", numbered(n));
+      await files.flush();
+    }
+
+    expect((await readdir(dir)).sort()).toEqual(["tenant-a.log", "tenant-a.log.1"]);
+    expect(await rotatedLines("tenant-a")).toEqual([...Array(9).keys()]);
+    expect((await linesOf("tenant-a")).map((line) => line.n)).toEqual([9]);
+  });
+
+  it("erases the rotated file with the current one, and only the tenant's", async () => {
+    const files = filesIn({ maxFileBytes: 500 });
+    for (let n = 0; n < 8; n += 1) {
+      files.append("tenant-a", numbered(n));
+      files.append("tenant-b", numbered(n));
+      await files.flush();
+    }
+    const sizes =
+      (await sizeOf(tenantLogPath(dir, "tenant-a"))) + (await sizeOf(rotated("tenant-a")));
+    const before = await readFile(rotated("tenant-b"));
+
+    expect(await files.erase("tenant-a")).toBe(sizes);
+    expect((await readdir(dir)).sort()).toEqual(["tenant-b.log", "tenant-b.log.1"]);
+    expect((await readFile(rotated("tenant-b"))).equals(before)).toBe(true);
   });
 });

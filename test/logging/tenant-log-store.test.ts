@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { linesFromEnd } from "../../src/logging/lines-from-end.js";
-import { openTenantLogs, TenantLogStore, tenantLogPath } from "../../src/logging/index.js";
+import {
+  openTenantLogs,
+  rotatedLogPath,
+  TenantLogStore,
+  tenantLogPath,
+} from "../../src/logging/index.js";
 import { captureLines } from "./log-capture.js";
 
 let dir: string;
@@ -94,6 +99,77 @@ describe("the tenant log store", () => {
     expect(empty).toMatchObject({ bytes: 0, lines: 0 });
     expect(empty.sha256).toBe(createHash("sha256").digest("hex"));
     expect((await readdir(exports)).sort()).toEqual([copy.file, empty.file].sort());
+  });
+
+  describe("with a rotated file", () => {
+    beforeEach(async () => {
+      await writeFile(
+        rotatedLogPath(dir, "tenant-a"),
+        line(30, "older-1", 100) + line(40, "older-2", 200),
+      );
+    });
+
+    it("reads on into the rotated file, newest first", async () => {
+      const store = new TenantLogStore({ directory: dir });
+
+      const all = await store.read("tenant-a", { first: 10 });
+      const warn = await store.read("tenant-a", { first: 10, minLevel: 40 });
+      const five = await store.read("tenant-a", { first: 5 });
+
+      expect(all.map((entry) => entry.message)).toEqual([
+        "four",
+        "three",
+        "two",
+        "one",
+        "older-2",
+        "older-1",
+      ]);
+      expect(warn.map((entry) => entry.message)).toEqual(["four", "two", "older-2"]);
+      expect(five.map((entry) => entry.message)).toEqual([
+        "four",
+        "three",
+        "two",
+        "one",
+        "older-2",
+      ]);
+    });
+
+    it("exports the rotated file, then the current one", async () => {
+      const store = new TenantLogStore({ directory: dir });
+      const both = Buffer.concat([
+        await readFile(rotatedLogPath(dir, "tenant-a")),
+        await readFile(tenantLogPath(dir, "tenant-a")),
+      ]);
+
+      const copy = await store.export("tenant-a", join(dir, "exports"));
+
+      expect(await readFile(copy.path)).toEqual(both);
+      expect(copy).toMatchObject({
+        bytes: both.length,
+        lines: 7,
+        sha256: createHash("sha256").update(both).digest("hex"),
+      });
+    });
+
+    it("erases both, with or without a writer, and only the tenant's", async () => {
+      await writeFile(tenantLogPath(dir, "tenant-b"), line(30, "b", 1));
+      await writeFile(rotatedLogPath(dir, "tenant-b"), line(30, "b-older", 1));
+      const size = async () =>
+        (await readFile(tenantLogPath(dir, "tenant-a"))).length +
+        (await readFile(rotatedLogPath(dir, "tenant-a"))).length;
+      const expected = await size();
+      const { logger } = captureLines();
+
+      const off = openTenantLogs({ mode: "off", directory: dir, logger });
+      expect(await off.store.erase("tenant-a")).toBe(expected);
+      expect((await readdir(dir)).sort()).toEqual(["tenant-b.log", "tenant-b.log.1"]);
+
+      const writing = openTenantLogs({ mode: "file", directory: dir, logger });
+      await writeFile(rotatedLogPath(dir, "tenant-a"), line(30, "again", 1));
+      expect(await writing.store.erase("tenant-a")).toBe(line(30, "again", 1).length);
+      expect((await readdir(dir)).sort()).toEqual(["tenant-b.log", "tenant-b.log.1"]);
+      await writing.close();
+    });
   });
 
   it("erases files even when the gateway writes none (TENANT_LOGS=off)", async () => {

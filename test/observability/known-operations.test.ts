@@ -58,42 +58,32 @@ describe("operation labels", () => {
 });
 
 describe("the operation a refused request asked for", () => {
-  it("takes operationName, else the first operation's name and type", () => {
+  it("takes operationName, else the first operation's name", () => {
     expect(requestedOperation({ body: { query: "query Me { me { id } }" } })).toEqual({
       name: "Me",
-      type: "query",
     });
     expect(
       requestedOperation({ body: { query: "# a comment\n, mutation Go($a: Int) { x }" } }),
-    ).toEqual({ name: "Go", type: "mutation" });
-    expect(requestedOperation({ body: { query: "{ me { id } }" } })).toEqual({
-      name: null,
-      type: "query",
-    });
+    ).toEqual({ name: "Go" });
+    expect(requestedOperation({ body: { query: "{ me { id } }" } })).toEqual({ name: null });
     expect(requestedOperation({ body: { query: "query { me { id } }" } })).toEqual({
       name: null,
-      type: "query",
     });
     expect(
       requestedOperation({
         body: { query: "query A { a } mutation B { b }", operationName: "B" },
       }),
-    ).toEqual({ name: "B", type: "unknown" });
+    ).toEqual({ name: "B" });
   });
 
   it("reads a GET request's query string and survives bodies that are not documents", () => {
     expect(requestedOperation({ query: { query: "query Me { me { id } }" } })).toEqual({
       name: "Me",
-      type: "query",
     });
-    expect(requestedOperation({ body: undefined })).toEqual({ name: null, type: "unknown" });
-    expect(requestedOperation({ body: [{ query: "{ a }" }] })).toEqual({
-      name: null,
-      type: "unknown",
-    });
+    expect(requestedOperation({ body: undefined })).toEqual({ name: null });
+    expect(requestedOperation({ body: [{ query: "{ a }" }] })).toEqual({ name: null });
     expect(requestedOperation({ body: { query: 42, operationName: ["x"] } })).toEqual({
       name: null,
-      type: "unknown",
     });
   });
 });

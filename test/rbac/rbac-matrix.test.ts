@@ -90,6 +90,8 @@ afterAll(() => gw?.stop());
 describe.each(TIERS)("the RBAC matrix of every contract operation ($isolation tenant)", (tier) => {
   let fx: TenantFixture;
   let victimTenantId: string;
+  /** Moved by the staff callers, one tenant each: a second move of one is refused. */
+  const movedTenantIds = new Map<Caller, string>();
   let targetUserId: string;
   /** A finished job of the matrix's tenant, for the job status rows. */
   let fxJobId: string;
@@ -121,6 +123,16 @@ describe.each(TIERS)("the RBAC matrix of every contract operation ($isolation te
       },
       "test:fixture",
     );
+
+    for (const caller of ["global-admin-with-tenant", "global-admin-without-tenant"] as const) {
+      const id = uniqueTenantId("moved");
+      await provisionTenant(
+        gw.gateway.lifecycle,
+        { id, name: "Moved", isolation: Isolation.SHARED, adminEmail: "a@moved.test" },
+        "test:fixture",
+      );
+      movedTenantIds.set(caller, id);
+    }
 
     const users: Partial<Record<Caller, string>> = {
       nobody: fx.users.nobody,
@@ -422,13 +434,13 @@ describe.each(TIERS)("the RBAC matrix of every contract operation ($isolation te
       check: (job) => expect(job).toMatchObject({ kind: "PROVISION", status: "QUEUED" }),
     },
     {
-      // Queued, then refused when it runs: the victim lives in the shared tables already.
       field: "startMoveTenant",
       document:
-        "mutation($id: ID!) { startMoveTenant(id: $id, isolation: SHARED) { tenantId kind } }",
-      variables: () => ({ id: victimTenantId }),
+        "mutation($id: ID!) { startMoveTenant(id: $id, isolation: SCHEMA) { tenantId kind } }",
+      variables: (caller) => ({ id: movedTenantIds.get(caller) ?? victimTenantId }),
       expected: PLATFORM,
-      check: (job) => expect(job).toEqual({ tenantId: victimTenantId, kind: "MOVE" }),
+      check: (job, caller) =>
+        expect(job).toEqual({ tenantId: movedTenantIds.get(caller), kind: "MOVE" }),
     },
     {
       field: "startExportTenant",

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
-import { startTestGateway, uniqueTenantId, type TestGateway } from "../support/gateway.js";
+import {
+  startTestGateway,
+  TEST_METRICS_TOKEN,
+  uniqueTenantId,
+  type TestGateway,
+} from "../support/gateway.js";
 
 describe("health, readiness and metrics routes", () => {
   let gw: TestGateway;
@@ -46,9 +51,33 @@ describe("health, readiness and metrics routes", () => {
     expect(res.status).toBe(200);
     expect(text).toMatch(
       new RegExp(
-        `gateway_graphql_requests_total\\{tenant="${tenant.tenantId}",operation="anonymous",type="query",outcome="ok"\\} 1`,
+        `gateway_graphql_requests_total\\{tenant="${tenant.tenantId}",operation="anonymous",outcome="ok"\\} 1`,
       ),
     );
     expect(text).not.toContain("made-up-tenant");
+  });
+});
+
+describe("/metrics in production", () => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    // Production needs METRICS_TOKEN to start (see the config test); the test
+    // support sets TEST_METRICS_TOKEN.
+    gw = await startTestGateway("health-prod", { production: true, redis: false });
+  });
+  afterAll(() => gw?.stop());
+
+  it("is never open: it answers only the metrics token", async () => {
+    await gw.request("{ __typename }");
+    const refused = await fetch(`${gw.url}/metrics`);
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).not.toContain("gateway_");
+
+    const res = await fetch(`${gw.url}/metrics`, {
+      headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^gateway_graphql_requests_total\{tenant="_none"/m);
   });
 });

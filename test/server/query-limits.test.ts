@@ -1,4 +1,8 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { buildSchema, isObjectType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { firstLimits } from "../../src/server/query-cost.js";
 import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
 import { codesOf, startTestGateway, uniqueTenantId, type TestGateway } from "../support/gateway.js";
 
@@ -87,5 +91,93 @@ describe("limits on what one operation may cost", () => {
     expect(res.body.errors?.[0]?.message).toMatch(/5000 tokens/);
     // A bound that shows the document was never validated (that took seconds).
     expect(elapsed).toBeLessThan(2_000);
+  });
+
+  it("answers an operationName the document lacks as Apollo does, not with a TypeError", async () => {
+    const ask = (query: string, operationName?: string) =>
+      fetch(`${gw.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-tenant-id": tenant.tenantId },
+        body: JSON.stringify({ query, operationName }),
+      }).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as {
+          data?: unknown;
+          errors?: { message: string; extensions?: Record<string, unknown> }[];
+        },
+      }));
+
+    for (const query of ["{ tenant { id } }", "query Real { tenant { id } }"]) {
+      const res = await ask(query, "Nope");
+      expect(res.status).toBe(400);
+      expect(res.body.errors?.map((error) => error.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
+      expect(res.body.errors?.[0]?.message).toBe('Unknown operation named "Nope".');
+    }
+    const several = await ask("query A { tenant { id } } query B { tenant { name } }");
+    expect(several.body.errors?.map((error) => error.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
+    expect(several.body.errors?.[0]?.message).toMatch(/Must provide operation name/);
+    // The operation it does name runs.
+    const named = await ask("query A { tenant { id } } query B { tenant { name } }", "B");
+    expect(named.body.errors).toBeUndefined();
+  });
+
+  it("counts a `first` past a list's limit at the limit, so the field answers BAD_USER_INPUT naming it", async () => {
+    const staff = await gw.globalAdminToken();
+    const admin = await gw.tokenFor(tenant.tenantId, tenant.users.admin);
+    const limits = firstLimits();
+    const asks = [
+      {
+        field: "adminErrorClusters",
+        query: "{ adminErrorClusters(first: 100000) { fingerprint } }",
+      },
+      {
+        field: "tenantLogs",
+        query: `{ tenantLogs(id: "${tenant.tenantId}", first: 100000) { message } }`,
+      },
+      { field: "jobs", query: "{ jobs(first: 100000) { id } }" },
+      { field: "tenantJobs", query: "{ tenantJobs(first: 100000) { id } }", tenant: true },
+      {
+        field: "tenantConfigVersions",
+        query: "{ tenantConfigVersions(first: 100000) { version } }",
+        tenant: true,
+      },
+    ];
+    for (const { field, query, tenant: scoped } of asks) {
+      const res = await gw.request(
+        query,
+        scoped ? { tenant: tenant.tenantId, token: admin } : { token: staff },
+      );
+      expect(codesOf(res), query).toEqual(["BAD_USER_INPUT"]);
+      expect(res.body.errors?.[0]?.extensions?.field, query).toBe("first");
+      // The resolver's own range, which is the limit the estimate counts.
+      expect(res.body.errors?.[0]?.message, query).toMatch(
+        new RegExp(`^first must be from 1 to ${limits[`Query.${field}`]}\\b`),
+      );
+    }
+    // A list nested in a list: the inner field refuses, not the cost check.
+    const nested = await gw.request(
+      "{ challenges(first: 100000) { edges { node { submissions(first: 100000) { score } } } } }",
+      { tenant: tenant.tenantId, token },
+    );
+    expect(codesOf(nested)).toContain("BAD_USER_INPUT");
+    expect(nested.body.errors?.[0]?.extensions?.field).toBe("first");
+    expect(nested.body.errors?.[0]?.message).not.toMatch(/limit is/);
+  });
+
+  it("knows the limit of every field that takes `first`", async () => {
+    const schema = buildSchema(
+      await readFile(join(import.meta.dirname, "..", "..", "schema.graphql"), "utf8"),
+    );
+    const paged: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith("__")) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (field.args.some((arg) => arg.name === "first"))
+          paged.push(`${type.name}.${field.name}`);
+      }
+    }
+
+    expect(paged.length).toBeGreaterThan(5);
+    expect(Object.keys(firstLimits()).sort()).toEqual(paged.sort());
   });
 });

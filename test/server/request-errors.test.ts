@@ -86,4 +86,18 @@ describe("requests a client got wrong", () => {
     const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
     expect(body.errors?.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
   });
+
+  it("answers an operationName the document lacks with Apollo's message, in production too", async () => {
+    const response = await fetch(`${gw.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-tenant-id": tenant.tenantId },
+      body: JSON.stringify({ query: "{ tenant { id } }", operationName: "Nope" }),
+    });
+    const body = (await response.json()) as {
+      errors?: { message: string; extensions?: { code?: string } }[];
+    };
+    expect(response.status).toBe(400);
+    expect(body.errors?.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
+    expect(body.errors?.[0]?.message).toBe('Unknown operation named "Nope".');
+  });
 });

@@ -8,6 +8,7 @@ import { GATEWAY_MAIN } from "./gateway-build.js";
 import {
   postGraphQL,
   TEST_JWT_SECRET,
+  TEST_METRICS_TOKEN,
   type GraphQLResponse,
   type RequestOptions,
 } from "./gateway.js";
@@ -133,6 +134,10 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
     ...options.env,
   };
+  // Production refuses to start without a metrics token.
+  if (env.NODE_ENV === "production" && env.METRICS_TOKEN === undefined) {
+    env.METRICS_TOKEN = TEST_METRICS_TOKEN;
+  }
   const child = spawn(process.execPath, [GATEWAY_MAIN], {
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -18,6 +18,9 @@ import { TEST_REDIS_URL, TEST_SECOND_DATABASE_URL } from "./env.js";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-keys";
 
+/** `METRICS_TOKEN` of production test gateways and processes (production requires one). */
+export const TEST_METRICS_TOKEN = "test-metrics-token-for-production-gateways";
+
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   /** The HTTP headers (absent where a test builds a response of its own). */
@@ -105,6 +108,9 @@ export async function startTestGateway(
     ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
     HOST: "127.0.0.1",
     PORT: "0",
+    ...(options.production || options.env?.NODE_ENV === "production"
+      ? { METRICS_TOKEN: TEST_METRICS_TOKEN }
+      : {}),
     ...options.env,
   });
   const logger = options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });

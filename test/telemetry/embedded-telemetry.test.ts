@@ -74,7 +74,7 @@ describe("usage, errors and health on the embedded database", () => {
     const staff = await issueDevelopmentToken(SECRET, { sub: "staff", roles: ["global_admin"] });
     for (const tenant of [shared, schema]) {
       expect((await ask("query Ok { tenant { id } }", staff, tenant)).errors).toBeUndefined();
-      const failed = await ask("query Bad { tenant { nope } }", staff, tenant);
+      const failed = await ask("query Tenant { tenant { nope } }", staff, tenant);
       expect(failed.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     }
     await gateway.telemetry.probe();
@@ -84,7 +84,9 @@ describe("usage, errors and health on the embedded database", () => {
       `{
         adminTenants {
           id
-          healthReport { databaseReachable requestsLastHour errorsLastHour uptime24h }
+          healthReport {
+            databaseReachable requestsLastHour errorsLastHour failuresLastHour uptime24h
+          }
           usageReport { requests errors databaseBytes }
           billingState { overage }
         }
@@ -110,13 +112,15 @@ describe("usage, errors and health on the embedded database", () => {
         databaseReachable: true,
         requestsLastHour: 2,
         errorsLastHour: 1,
+        failuresLastHour: 0,
         uptime24h: 1,
       });
-      expect(tenant.usageReport).toMatchObject({ requests: 2, errors: 1 });
+      // Staff's requests in a tenant are traffic, not billable usage.
+      expect(tenant.usageReport).toMatchObject({ requests: 0, errors: 0 });
       expect(tenant.usageReport.databaseBytes).toBeGreaterThan(0);
       expect(tenant.billingState.overage).toBe(false);
     }
-    expect(data.adminErrorClusters).toEqual([{ operation: "Bad", count: 2, tenantCount: 2 }]);
+    expect(data.adminErrorClusters).toEqual([{ operation: "Tenant", count: 2, tenantCount: 2 }]);
     expect(data.adminTraffic.map((series) => series.tenantId)).toEqual([shared, schema].sort());
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_NEW_CLUSTERS_PER_WINDOW } from "../../src/telemetry/telemetry-buffer.js";
 import { seedTenantFixture, type TenantFixture } from "../support/fixtures.js";
 import { codesOf, startTestGateway, uniqueTenantId, type TestGateway } from "../support/gateway.js";
 
@@ -36,9 +37,10 @@ interface Cluster {
 }
 
 /** A mutation a member may not run: FORBIDDEN on `createChallenge`. */
-const FORBIDDEN_WRITE = 'mutation Create { createChallenge(input: { title: "No" }) { id } }';
+const FORBIDDEN_WRITE =
+  'mutation CreateChallenge { createChallenge(input: { title: "No" }) { id } }';
 /** A read of a challenge that is not there: NOT_FOUND on `submitToChallenge`… */
-const MISSING_CHALLENGE = `mutation Submit($id: ID!) { submitToChallenge(challengeId: $id, score: 1) { id } }`;
+const MISSING_CHALLENGE = `mutation SubmitToChallenge($id: ID!) { submitToChallenge(challengeId: $id, score: 1) { id } }`;
 
 describe("error clusters", () => {
   let gw: TestGateway;
@@ -97,7 +99,9 @@ describe("error clusters", () => {
     for (const { res } of sent) expect(codesOf(res)).toEqual(["FORBIDDEN"]);
     await gw.gateway.telemetry.flush();
 
-    const found = (await clusters({ code: "FORBIDDEN" })).filter((c) => c.operation === "Create");
+    const found = (await clusters({ code: "FORBIDDEN" })).filter(
+      (c) => c.operation === "CreateChallenge",
+    );
     expect(found).toHaveLength(1);
     const [cluster] = found as [Cluster];
     expect(cluster).toMatchObject({
@@ -124,9 +128,11 @@ describe("error clusters", () => {
     expect(codesOf(forbidden.res)).toEqual(["FORBIDDEN"]);
     await gw.gateway.telemetry.flush();
 
-    const submit = (await clusters()).filter((c) => c.operation === "Submit");
+    const submit = (await clusters()).filter((c) => c.operation === "SubmitToChallenge");
     expect(submit.map((c) => c.code).sort()).toEqual(["FORBIDDEN", "NOT_FOUND"]);
-    const create = (await clusters({ code: "FORBIDDEN" })).find((c) => c.operation === "Create");
+    const create = (await clusters({ code: "FORBIDDEN" })).find(
+      (c) => c.operation === "CreateChallenge",
+    );
     const fingerprints = new Set([...submit, create].map((c) => c?.fingerprint));
     expect(fingerprints.size).toBe(3);
     expect(submit.find((c) => c.code === "NOT_FOUND")?.tenants).toEqual([a.tenantId]);
@@ -134,19 +140,20 @@ describe("error clusters", () => {
 
   it("stores messages with no value a tenant sent", async () => {
     const secret = "Quarterly-Plan-42";
-    const { res } = await send(a, "admin", "query Odd($id: ID!) { user(id: $id) { id } }", {
+    const { res } = await send(a, "admin", "query User($id: ID!) { user(id: $id) { id } }", {
       id: { nested: secret },
     });
     expect(codesOf(res)).toEqual(["BAD_USER_INPUT"]);
     await gw.gateway.telemetry.flush();
 
     const rows = await gw.gateway.database.control.errorCluster.findMany({
-      where: { operation: "Odd" },
+      where: { operation: "User" },
     });
     expect(rows).toHaveLength(1);
     expect(rows[0]?.message).not.toContain(secret);
     expect(rows[0]?.message).not.toContain("42");
-    expect(rows[0]?.message).toMatch(/^Variable <str> got invalid value/);
+    // Everything from the first quote to the last is one value to take out.
+    expect(rows[0]?.message).toMatch(/^Variable <str>/);
   });
 
   it("filters by tenant and code, newest first, and caps the list", async () => {
@@ -212,5 +219,206 @@ describe("error clusters", () => {
       const { res } = await send(a, user, "{ adminErrorClusters { fingerprint } }");
       expect(codesOf(res)).toEqual(["FORBIDDEN"]);
     }
+  });
+});
+
+/** What anyone can send without a token, and what the error clusters make of it. */
+describe("error clusters under a flood", () => {
+  let gw: TestGateway;
+  let tenant: TenantFixture;
+  let staff: string;
+
+  /** Letters only, so no value pattern takes them out: 0 → "qa", 12 → "qbc". */
+  const word = (n: number) =>
+    `q${[...String(n)].map((digit) => String.fromCharCode(97 + Number(digit))).join("")}`;
+
+  /** Sent without a token, to the tenant or (null) to none. */
+  async function anonymous(query: string, tenantId: string | null = tenant.tenantId) {
+    return gw.request(query, { tenant: tenantId ?? undefined });
+  }
+
+  async function clustersOf(tenantId: string | null, code?: string) {
+    return gw.gateway.database.control.errorCluster.findMany({
+      where: {
+        ...(code ? { code } : {}),
+        tenants: tenantId ? { some: { tenantId } } : { none: {} },
+      },
+      include: { tenants: true },
+    });
+  }
+
+  beforeAll(async () => {
+    gw = await startTestGateway("error-cluster-flood", {
+      env: { RATE_LIMITS: "false", HEALTH_PROBE_MS: "0", TELEMETRY_FLUSH_MS: "600000" },
+    });
+    tenant = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("ec-flood"));
+    staff = await gw.globalAdminToken();
+  });
+  afterAll(() => gw?.stop());
+
+  it("folds made-up operation names into one cluster", async () => {
+    for (let i = 1; i <= 30; i += 1) {
+      const res = await anonymous(`query G${i} { users(first: 1) { edges { node { id } } } }`);
+      expect(codesOf(res)).toEqual(["UNAUTHENTICATED"]);
+    }
+    await gw.gateway.telemetry.flush();
+
+    const found = await clustersOf(tenant.tenantId, "UNAUTHENTICATED");
+    expect(found.map((c) => [c.operation, c.path, Number(c.count)])).toEqual([
+      ["other", "users", 30],
+    ]);
+  });
+
+  it("reads paths by field name, so long aliases make neither new clusters nor long paths", async () => {
+    // As many as the document's token limit lets through, each 1,300 characters long.
+    const aliases = Array.from({ length: 400 }, (_, i) => `${"a".repeat(1_300)}${word(i)}`);
+    const res = await gw.request(
+      `query ($id: ID!) { ${aliases.map((alias) => `${alias}: user(id: $id) { id }`).join(" ")} }`,
+      { tenant: tenant.tenantId, variables: { id: "00000000-0000-7000-8000-000000000000" } },
+    );
+    expect(res.body.errors).toHaveLength(400);
+    expect(new Set(codesOf(res))).toEqual(new Set(["UNAUTHENTICATED"]));
+    await gw.gateway.telemetry.flush();
+
+    const found = (await clustersOf(tenant.tenantId, "UNAUTHENTICATED")).filter(
+      (c) => c.operation === "anonymous",
+    );
+    expect(found.map((c) => [c.path, Number(c.count)])).toEqual([["user", 400]]);
+  });
+
+  it("caps new clusters per tenant and flush, counting the rest in one overflow cluster per tenant and code", async () => {
+    // Values without quotes or digits stay in validation messages: each
+    // of these is a message of its own.
+    for (const [tenantId, from] of [
+      [tenant.tenantId, 0],
+      [null, 100],
+    ] as const) {
+      for (let i = from; i < from + 30; i += 1) {
+        const res = await anonymous(
+          `{ users(first: ${word(i)}) { edges { node { id } } } }`,
+          tenantId,
+        );
+        expect(codesOf(res)).toEqual(["BAD_USER_INPUT"]);
+      }
+    }
+    await gw.gateway.telemetry.flush();
+
+    for (const tenantId of [tenant.tenantId, null]) {
+      const found = await clustersOf(tenantId, "BAD_USER_INPUT");
+      const overflow = found.filter((c) => c.message.startsWith("Errors past the new-cluster"));
+      expect(found).toHaveLength(MAX_NEW_CLUSTERS_PER_WINDOW + 1);
+      expect(overflow.map((c) => [c.operation, c.path, Number(c.count)])).toEqual([
+        ["other", "", 30 - MAX_NEW_CLUSTERS_PER_WINDOW],
+      ]);
+    }
+
+    // In the next flush window, errors met before count again as themselves.
+    const res = await anonymous(`{ users(first: ${word(0)}) { edges { node { id } } } }`);
+    expect(codesOf(res)).toEqual(["BAD_USER_INPUT"]);
+    await gw.gateway.telemetry.flush();
+    const again = await clustersOf(tenant.tenantId, "BAD_USER_INPUT");
+    expect(again).toHaveLength(MAX_NEW_CLUSTERS_PER_WINDOW + 1);
+    expect(again.map((c) => Number(c.count)).sort((x, y) => x - y)).toEqual([
+      ...Array<number>(MAX_NEW_CLUSTERS_PER_WINDOW - 1).fill(1),
+      2,
+      30 - MAX_NEW_CLUSTERS_PER_WINDOW,
+    ]);
+  });
+
+  it("stores an organization name with quotes of its own as one placeholder", async () => {
+    const token = await gw.tokenFor(tenant.tenantId, tenant.users.admin);
+    const create = `mutation CreateOrganization($name: String!) {
+      createOrganization(input: { name: $name }) { id }
+    }`;
+    const name = 'Project "Falcon" takeover of Initech, contact Jane Roe';
+    const first = await gw.request(create, { token, variables: { name } });
+    expect(first.body.errors).toBeUndefined();
+    const again = await gw.request(create, { token, variables: { name } });
+    expect(codesOf(again)).toEqual(["BAD_USER_INPUT"]);
+    await gw.gateway.telemetry.flush();
+
+    const [cluster, ...rest] = await gw.gateway.database.control.errorCluster.findMany({
+      where: { operation: "CreateOrganization" },
+    });
+    expect(rest).toEqual([]);
+    expect(cluster?.message).toBe("An organization named <str> already exists.");
+    expect(cluster?.path).toBe("createOrganization");
+  });
+
+  it("shows a tenant's own count, first and last time and order when filtered by that tenant", async () => {
+    const control = gw.gateway.database.control;
+    const other = await seedTenantFixture(gw.gateway.lifecycle, uniqueTenantId("ec-other"));
+    const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
+    // "busy" is frequent and recent overall, but rare and old for our tenant;
+    // "ours" is the other way round.
+    for (const [fingerprint, count, seen, share] of [
+      ["1".repeat(64), 1_000n, hoursAgo(0.1), { count: 1n, first: hoursAgo(5), last: hoursAgo(3) }],
+      ["2".repeat(64), 10n, hoursAgo(0.5), { count: 7n, first: hoursAgo(2), last: hoursAgo(0.5) }],
+    ] as const) {
+      await control.errorCluster.create({
+        data: {
+          fingerprint,
+          code: "NOT_FOUND",
+          operation: "other",
+          path: "challenge",
+          message: `share test ${count}`,
+          count,
+          firstSeen: hoursAgo(100),
+          lastSeen: seen,
+          sampleRequestIds: ["someone-elses-request"],
+          tenants: {
+            create: [
+              {
+                tenantId: tenant.tenantId,
+                count: share.count,
+                firstSeen: share.first,
+                lastSeen: share.last,
+                lastRequestId: `ours-${count}`,
+              },
+              {
+                tenantId: other.tenantId,
+                count: count - share.count,
+                firstSeen: hoursAgo(100),
+                lastSeen: seen,
+                lastRequestId: "theirs",
+              },
+            ],
+          },
+        },
+      });
+    }
+    const list = async (variables: Record<string, unknown>) => {
+      const res = await gw.request<{ adminErrorClusters: Cluster[] }>(CLUSTERS, {
+        token: staff,
+        variables: { code: "NOT_FOUND", ...variables },
+      });
+      expect(res.body.errors).toBeUndefined();
+      return (res.body.data?.adminErrorClusters ?? []).filter((c) =>
+        c.message.startsWith("share test"),
+      );
+    };
+
+    const frequent = await list({ tenantId: tenant.tenantId, orderBy: "MOST_FREQUENT" });
+    expect(frequent.map((c) => [c.count, c.sampleRequestIds])).toEqual([
+      [7, ["ours-10"]],
+      [1, ["ours-1000"]],
+    ]);
+    expect(frequent.map((c) => c.tenantCount)).toEqual([2, 2]);
+    const recent = await list({ tenantId: tenant.tenantId });
+    expect(recent.map((c) => c.count)).toEqual([7, 1]);
+    // Seen by this tenant within two hours: only the one it met 30 minutes ago.
+    expect(
+      (await list({ tenantId: tenant.tenantId, seenWithinHours: 2 })).map((c) => c.count),
+    ).toEqual([7]);
+    // Unfiltered, the global figures and order.
+    expect((await list({ orderBy: "MOST_FREQUENT" })).map((c) => c.count)).toEqual([1_000, 10]);
+
+    const shares = await control.errorClusterTenant.findMany({
+      where: { tenantId: tenant.tenantId, lastRequestId: { startsWith: "ours-" } },
+      orderBy: { count: "desc" },
+    });
+    expect(frequent.map((c) => [Date.parse(c.firstSeen), Date.parse(c.lastSeen)])).toEqual(
+      shares.map((s) => [s.firstSeen.getTime(), s.lastSeen.getTime()]),
+    );
   });
 });

@@ -14,7 +14,8 @@ const SUMMARIES = `{
   adminTenants {
     id health
     healthReport {
-      status databaseReachable requestsLastHour errorsLastHour errorRate p95LatencyMs uptime24h
+      status databaseReachable requestsLastHour errorsLastHour failuresLastHour errorRate
+      p95LatencyMs uptime24h
       lastError { code message at fingerprint requestId }
     }
     usageReport { period requests errors queryCost storageBytes databaseBytes connections }
@@ -29,6 +30,7 @@ interface Summary {
     databaseReachable: boolean;
     requestsLastHour: number;
     errorsLastHour: number;
+    failuresLastHour: number;
     errorRate: number;
     p95LatencyMs: number | null;
     uptime24h: number | null;
@@ -192,6 +194,7 @@ describe("tenant health", () => {
       databaseReachable: false,
       requestsLastHour: 16,
       errorsLastHour: 4,
+      failuresLastHour: 4,
       errorRate: 0.25,
       uptime24h: 0.5,
     });
@@ -244,6 +247,7 @@ describe("tenant health", () => {
       databaseReachable: true,
       requestsLastHour: 12,
       errorsLastHour: 0,
+      failuresLastHour: 0,
       errorRate: 0,
       p95LatencyMs: expect.any(Number),
       uptime24h: 1,
@@ -268,9 +272,10 @@ describe("tenant health", () => {
     expect(before?.connections).toBeGreaterThanOrEqual(1);
     expect(before?.connections).toBeLessThanOrEqual(2);
 
+    // Staff made every request: traffic, not billable usage.
     expect(summaries.get(flaky.tenantId)?.usageReport).toMatchObject({
-      requests: 16,
-      errors: 4,
+      requests: 0,
+      errors: 0,
       databaseBytes: null,
       connections: null,
     });

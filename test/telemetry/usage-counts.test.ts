@@ -14,9 +14,10 @@ import { startGatewayProcess, type GatewayProcess } from "../support/gateway-pro
 /** Served without error: one object, cost 1. */
 const READ = "query Read { tenant { id } }";
 /** Runs and fails on its one field: FORBIDDEN for a member, cost 1. */
-const FORBIDDEN_WRITE = 'mutation Write { createChallenge(input: { title: "No" }) { id } }';
-/** Fails validation, so it never runs: cost 0. */
-const INVALID = "query Invalid { tenant { nope } }";
+const FORBIDDEN_WRITE =
+  'mutation CreateChallenge { createChallenge(input: { title: "No" }) { id } }';
+/** Fails validation, so it never runs: cost 0, and not billed. */
+const INVALID = "query Tenant { tenant { nope } }";
 
 /**
  * Two gateway processes on one database and one Redis, each counting in
@@ -83,15 +84,16 @@ describe("usage counted by two gateway processes", () => {
     await gw?.stop();
   });
 
-  it("sums both processes' requests, errors and query cost exactly into the month", async () => {
+  it("sums both processes' billable requests, errors and query cost exactly into the month", async () => {
     const rows = await gw.gateway.database.control.tenantUsagePeriod.findMany({
       where: { tenantId: tenant.tenantId },
     });
 
     expect(rows).toHaveLength(1);
     expect(rows[0]?.period).toBe(periodOf(Date.now()));
-    expect(Number(rows[0]?.requests)).toBe(total("reads") + total("forbidden") + total("invalid"));
-    expect(Number(rows[0]?.errors)).toBe(total("forbidden") + total("invalid"));
+    // Invalid documents never ran: they are not billed.
+    expect(Number(rows[0]?.requests)).toBe(total("reads") + total("forbidden"));
+    expect(Number(rows[0]?.errors)).toBe(total("forbidden"));
     // Reads and the refused write ran at cost 1; invalid documents never ran.
     expect(Number(rows[0]?.queryCost)).toBe(total("reads") + total("forbidden"));
   });
@@ -106,19 +108,21 @@ describe("usage counted by two gateway processes", () => {
 
     expect(sum((w) => w.requests)).toBe(requests);
     expect(sum((w) => w.errors)).toBe(total("forbidden") + total("invalid"));
+    // Both are the client's errors, not the platform's.
+    expect(sum((w) => w.failures)).toBe(0);
     expect(sum((w) => w.latencyCounts.reduce((a, b) => a + b, 0))).toBe(requests);
     expect(sum((w) => w.durationMsSum)).toBeGreaterThan(0);
   });
 
   it("gives the same error from both processes one fingerprint, counted once per occurrence", async () => {
     const clusters = await gw.gateway.database.control.errorCluster.findMany({
-      where: { operation: { in: ["Write", "Invalid"] } },
+      where: { operation: { in: ["CreateChallenge", "Tenant"] } },
       include: { tenants: true },
     });
 
     expect(clusters.map((c) => [c.operation, c.code, Number(c.count)]).sort()).toEqual([
-      ["Invalid", "BAD_USER_INPUT", total("invalid")],
-      ["Write", "FORBIDDEN", total("forbidden")],
+      ["CreateChallenge", "FORBIDDEN", total("forbidden")],
+      ["Tenant", "BAD_USER_INPUT", total("invalid")],
     ]);
     for (const cluster of clusters) {
       expect(cluster.tenants.map((share) => [share.tenantId, share.count])).toEqual([

@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
 import type { GatewayContext } from "../../context/gateway-context.js";
+import { auditFailures } from "../platform/audit-failures.js";
 import { flagNamed, flagView, setFeatureFlag, setTenantFeature } from "./feature-service.js";
 import { FeatureFlagInput, FeatureFlagType } from "./feature-types.js";
 
@@ -32,7 +33,11 @@ export class FeatureResolver {
     @Arg("key", () => String) key: string,
     @Arg("enabled", () => Boolean, { nullable: true }) enabled: boolean | null,
   ): Promise<FeatureFlagType> {
-    await setTenantFeature(ctx, tenantId, key, enabled ?? null);
+    // The tenant acted on may not be the one the request names: a refusal
+    // is audited and logged as being about the tenant acted on.
+    await auditFailures(ctx, "feature.tenant", { tenantId, key }, () =>
+      setTenantFeature(ctx, tenantId, key, enabled ?? null),
+    );
 
     return flagView(ctx, await flagNamed(ctx, key));
   }

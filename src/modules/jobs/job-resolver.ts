@@ -2,8 +2,16 @@ import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { actorOf, recordPlatformAudit } from "../../audit/index.js";
 import { requireScope, type GatewayContext } from "../../context/gateway-context.js";
 import { badInput } from "../../errors/index.js";
-import { findJob, JobKind, listJobs, type JobRequest, type JobRow } from "../../jobs/index.js";
+import {
+  findJob,
+  JobKind,
+  listJobs,
+  tenantEpoch,
+  type JobRequest,
+  type JobRow,
+} from "../../jobs/index.js";
 import { hasPermission } from "../../rbac/access.js";
+import { isTenantId } from "../../tenancy/index.js";
 import { auditFailures } from "../platform/audit-failures.js";
 import { Isolation, ProvisionTenantInput } from "../platform/platform-types.js";
 import { JobStatus, JobType } from "./job-types.js";
@@ -20,11 +28,18 @@ function checkFirst(first: number): number {
   return first;
 }
 
-/** Global admins read any job; a tenant's config writers read that tenant's jobs only. */
-function mayRead(ctx: GatewayContext, row: JobRow): boolean {
+/**
+ * Global admins read any job; a tenant's config writers read that tenant's
+ * jobs only, and none queued for an earlier tenant of the same id.
+ */
+async function mayRead(ctx: GatewayContext, row: JobRow): Promise<boolean> {
   if (ctx.principal?.isGlobalAdmin) return true;
+  if (ctx.scope?.tenant.id !== row.tenantId || !hasPermission(ctx.access, "config:write")) {
+    return false;
+  }
+  const epoch = await tenantEpoch(ctx.platform.database.control, row.tenantId);
 
-  return ctx.scope?.tenant.id === row.tenantId && hasPermission(ctx.access, "config:write");
+  return epoch === null || row.createdAt >= epoch;
 }
 
 function requesterOf(ctx: GatewayContext): string {
@@ -61,7 +76,7 @@ export class JobResolver {
   async job(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string): Promise<JobType | null> {
     const row = id.length <= 100 ? await findJob(ctx.platform.database.control, id) : null;
 
-    return row && mayRead(ctx, row) ? jobView(ctx, row) : null;
+    return row && (await mayRead(ctx, row)) ? jobView(ctx, row) : null;
   }
 
   @Query(() => [JobType], { description: "Global admin only. Recent jobs, newest first." })
@@ -72,6 +87,9 @@ export class JobResolver {
     @Arg("first", () => Int, { nullable: true, defaultValue: 20, description: "1 to 100." })
     first?: number | null,
   ): Promise<JobType[]> {
+    if (tenantId != null && !isTenantId(tenantId)) {
+      throw badInput("tenantId", "tenantId is not a tenant id.");
+    }
     const rows = await listJobs(ctx.platform.database.control, {
       tenantId: tenantId ?? undefined,
       status: status ?? undefined,
@@ -87,9 +105,15 @@ export class JobResolver {
     @Arg("first", () => Int, { nullable: true, defaultValue: 10, description: "1 to 100." })
     first?: number | null,
   ): Promise<JobType[]> {
-    const rows = await listJobs(ctx.platform.database.control, {
-      tenantId: requireScope(ctx).tenant.id,
-      first: checkFirst(first ?? 10),
+    const control = ctx.platform.database.control;
+    const tenantId = requireScope(ctx).tenant.id;
+    const limit = checkFirst(first ?? 10);
+    // This tenant's jobs, none of an earlier one of its id (`jobs` shows those to staff).
+    const epoch = await tenantEpoch(control, tenantId);
+    const rows = await listJobs(control, {
+      tenantId,
+      ...(epoch === null ? {} : { since: epoch }),
+      first: limit,
     });
 
     return rows.map((row) => jobView(ctx, row));

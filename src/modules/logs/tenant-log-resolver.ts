@@ -35,7 +35,7 @@ export class TenantLogResolver {
 
   @Mutation(() => TenantLogExportType, {
     description:
-      "Global admin only. Copies the tenant's log file, as it is now, into the export directory (an empty file when it has none). Audited with the copy's SHA-256.",
+      "Global admin only. Copies the tenant's log, as it is now, into the export directory: its rotated file (`<id>.log.1`), then its current one (an empty file when it has none). Audited with the copy's SHA-256.",
   })
   async exportTenantLogs(
     @Ctx() ctx: GatewayContext,
@@ -48,7 +48,7 @@ export class TenantLogResolver {
 
   @Mutation(() => Int, {
     description:
-      "Global admin only. Removes the tenant's log file and answers the bytes removed (at most 2,147,483,647; the audit row has the exact count). Other tenants' files are untouched; lines written later start a new file.",
+      "Global admin only. Removes the tenant's log files (the current one and the rotated one) and answers the bytes removed (at most 2,147,483,647; the audit row has the exact count). Other tenants' files are untouched; lines written later start a new file.",
   })
   async eraseTenantLogs(@Ctx() ctx: GatewayContext, @Arg("id", () => ID) id: string) {
     const bytes = await auditFailures(ctx, "tenant.logs.erase", { tenantId: id }, () =>

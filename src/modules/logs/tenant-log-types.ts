@@ -20,7 +20,8 @@ export class LogLineType {
 }
 
 @ObjectType("TenantLogExport", {
-  description: "A copy of a tenant's log file in the export directory.",
+  description:
+    "A copy of a tenant's log (its rotated file, then its current one) in the export directory.",
 })
 export class TenantLogExportType {
   @Field(() => ID)

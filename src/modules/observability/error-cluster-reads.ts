@@ -5,23 +5,34 @@ export interface ClusterFilter {
   /** At most this many clusters. */
   readonly first: number;
   readonly orderBy: ErrorClusterOrder;
-  /** Only clusters seen at or after this time. */
+  /** Only clusters seen at or after this time (by the tenant, when one is named). */
   readonly seenSince: Date | null;
-  /** Only clusters this tenant met. */
+  /** Only clusters this tenant met, with its share of them. */
   readonly tenantId: string | null;
   /** Only clusters of this contract code. */
   readonly code: string | null;
 }
 
-/** The error clusters that match, each with the tenants that met it, in the order asked. */
-export async function listErrorClusters(
+const TENANTS_OF_CLUSTER = {
+  select: { tenantId: true },
+  orderBy: [{ lastSeen: "desc" as const }, { tenantId: "asc" as const }],
+};
+
+/**
+ * One tenant's clusters as that tenant met them: count, firstSeen and
+ * lastSeen of its share (ErrorClusterTenant), ordered and filtered by
+ * them, with the share's latest request id as the sample. The cluster's
+ * tenants are all those that met it.
+ */
+async function listTenantClusters(
   control: PrismaClient,
+  tenantId: string,
   filter: ClusterFilter,
 ): Promise<ErrorClusterType[]> {
-  const clusters = await control.errorCluster.findMany({
+  const shares = await control.errorClusterTenant.findMany({
     where: {
-      ...(filter.code ? { code: filter.code } : {}),
-      ...(filter.tenantId ? { tenants: { some: { tenantId: filter.tenantId } } } : {}),
+      tenantId,
+      ...(filter.code ? { cluster: { code: filter.code } } : {}),
       ...(filter.seenSince ? { lastSeen: { gte: filter.seenSince } } : {}),
     },
     orderBy:
@@ -29,9 +40,45 @@ export async function listErrorClusters(
         ? [{ count: "desc" }, { lastSeen: "desc" }, { fingerprint: "asc" }]
         : [{ lastSeen: "desc" }, { fingerprint: "asc" }],
     take: filter.first,
-    include: {
-      tenants: { select: { tenantId: true }, orderBy: [{ lastSeen: "desc" }, { tenantId: "asc" }] },
+    include: { cluster: { include: { tenants: TENANTS_OF_CLUSTER } } },
+  });
+
+  return shares.map(({ cluster, count, firstSeen, lastSeen, lastRequestId }) => ({
+    fingerprint: cluster.fingerprint,
+    code: cluster.code,
+    operation: cluster.operation,
+    path: cluster.path,
+    message: cluster.message,
+    count: Number(count),
+    firstSeen,
+    lastSeen,
+    tenants: cluster.tenants.map((share) => share.tenantId),
+    tenantCount: cluster.tenants.length,
+    sampleRequestIds: [lastRequestId],
+  }));
+}
+
+/**
+ * The error clusters that match, each with the tenants that met it, in the
+ * order asked. Filtered by a tenant, each cluster shows that tenant's share.
+ */
+export async function listErrorClusters(
+  control: PrismaClient,
+  filter: ClusterFilter,
+): Promise<ErrorClusterType[]> {
+  if (filter.tenantId) return listTenantClusters(control, filter.tenantId, filter);
+
+  const clusters = await control.errorCluster.findMany({
+    where: {
+      ...(filter.code ? { code: filter.code } : {}),
+      ...(filter.seenSince ? { lastSeen: { gte: filter.seenSince } } : {}),
     },
+    orderBy:
+      filter.orderBy === ErrorClusterOrder.MOST_FREQUENT
+        ? [{ count: "desc" }, { lastSeen: "desc" }, { fingerprint: "asc" }]
+        : [{ lastSeen: "desc" }, { fingerprint: "asc" }],
+    take: filter.first,
+    include: { tenants: TENANTS_OF_CLUSTER },
   });
 
   return clusters.map(({ tenants, count, ...cluster }) => ({

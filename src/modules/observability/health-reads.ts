@@ -1,4 +1,5 @@
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.js";
+import { SERVER_FAILURE_CODES } from "../../telemetry/server-failures.js";
 import type { TenantLastErrorType } from "./observability-types.js";
 
 /** Each tenant's share of answered probes since `since`; tenants never probed are absent. */
@@ -21,7 +22,12 @@ export async function readUptime(
   return uptime;
 }
 
-/** Each tenant's newest error, with its cluster's code and message. */
+/**
+ * Each tenant's newest server-side failure (see SERVER_FAILURE_CODES),
+ * with its cluster's code and message. Client errors (bad input, no token,
+ * rate limits) anyone can cause are left out: they say nothing about the
+ * tenant's health.
+ */
 export async function readLastErrors(
   control: PrismaClient,
   tenantIds: readonly string[],
@@ -43,6 +49,7 @@ export async function readLastErrors(
       FROM "ErrorClusterTenant" share
       JOIN "ErrorCluster" cluster ON cluster.fingerprint = share.fingerprint
      WHERE share."tenantId" IN (${Prisma.join([...tenantIds])})
+       AND cluster.code IN (${Prisma.join([...SERVER_FAILURE_CODES])})
      ORDER BY share."tenantId", share."lastSeen" DESC`);
 
   return new Map(

@@ -15,7 +15,10 @@ registerEnumType(ErrorClusterOrder, {
   },
 });
 
-@ObjectType("TenantLastError", { description: "The newest error a tenant's requests met." })
+@ObjectType("TenantLastError", {
+  description:
+    "The newest server-side failure (INTERNAL_SERVER_ERROR) a tenant's requests met; client errors are in adminErrorClusters.",
+})
 export class TenantLastErrorType {
   @Field(() => String)
   code!: string;
@@ -47,11 +50,21 @@ export class TenantHealthType {
   @Field(() => Int)
   requestsLastHour!: number;
 
-  @Field(() => Int, { description: "Requests of the last hour whose answer held any error." })
+  @Field(() => Int, {
+    description:
+      "Requests of the last hour whose answer held any error, the client's own (bad input, no token, rate limits) included.",
+  })
   errorsLastHour!: number;
 
+  @Field(() => Int, {
+    description:
+      "Requests of the last hour that met a server-side failure (INTERNAL_SERVER_ERROR), the platform's fault.",
+  })
+  failuresLastHour!: number;
+
   @Field(() => Float, {
-    description: "errorsLastHour / requestsLastHour (0..1; 0 without requests).",
+    description:
+      "failuresLastHour / requestsLastHour (0..1; 0 without requests): server-side failures only.",
   })
   errorRate!: number;
 
@@ -78,10 +91,13 @@ export class TenantUsageReportType {
   @Field(() => String, { description: "The calendar month (UTC) counted, e.g. 2026-12." })
   period!: string;
 
-  @Field(() => Float, { description: "Requests served this month, summed over every process." })
+  @Field(() => Float, {
+    description:
+      "Billable requests this month, summed over every process: operations that ran, made by the tenant's own signed-in users.",
+  })
   requests!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Billable requests this month whose answer held an error." })
   errors!: number;
 
   @Field(() => Float, { description: "Estimated cost of the operations that ran this month." })
@@ -146,24 +162,30 @@ export class ErrorClusterType {
   @Field(() => String)
   code!: string;
 
-  @Field(() => String, { description: "The operation's name, or (anonymous)." })
+  @Field(() => String, {
+    description:
+      "The operation's name when it is a known one (as in the metrics), anonymous when none was given, else other.",
+  })
   operation!: string;
 
   @Field(() => String, {
-    description: "The field path without list indices; empty for request errors.",
+    description:
+      "The schema field path without list indices or aliases (at most 10 fields); empty for request errors.",
   })
   path!: string;
 
   @Field(() => String)
   message!: string;
 
-  @Field(() => Float)
+  @Field(() => Float, {
+    description: "How often it was met; with a tenantId filter, by that tenant only.",
+  })
   count!: number;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: "First met; with a tenantId filter, by that tenant." })
   firstSeen!: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: "Last met; with a tenantId filter, by that tenant." })
   lastSeen!: Date;
 
   @Field(() => [String], { description: "Ids of the tenants that met it, most recent first." })
@@ -172,7 +194,10 @@ export class ErrorClusterType {
   @Field(() => Int)
   tenantCount!: number;
 
-  @Field(() => [String], { description: "The latest request ids that met it, newest first." })
+  @Field(() => [String], {
+    description:
+      "The latest request ids that met it, newest first; with a tenantId filter, that tenant's latest one.",
+  })
   sampleRequestIds!: string[];
 }
 
@@ -184,8 +209,13 @@ export class TrafficPointType {
   @Field(() => Int)
   requests!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "Requests whose answer held any error." })
   errors!: number;
+
+  @Field(() => Int, {
+    description: "Requests that met a server-side failure (INTERNAL_SERVER_ERROR).",
+  })
+  failures!: number;
 
   @Field(() => Float, { nullable: true, description: "Null without requests." })
   p95LatencyMs!: number | null;

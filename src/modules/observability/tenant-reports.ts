@@ -12,7 +12,7 @@ import type {
 import type { TrafficTotals } from "./traffic-reads.js";
 import type { PeriodUsage } from "./usage-reads.js";
 
-/** An hour's error rate from which a tenant reads as degraded… */
+/** An hour's error rate (server-side failures / requests) from which a tenant reads as degraded… */
 export const DEGRADED_ERROR_RATE = 0.05;
 /** …once it has served at least this many requests in that hour (a few failures of a quiet tenant are noise). */
 export const DEGRADED_MIN_REQUESTS = 20;
@@ -28,10 +28,15 @@ export interface HealthInputs {
   readonly lastError: TenantLastErrorType | null;
 }
 
-/** The health view: the summary's health, made `degraded` by a high error rate or low uptime. */
+/**
+ * The health view: the summary's health, made `degraded` by a high error
+ * rate or low uptime. The error rate counts server-side failures only:
+ * clients that send bad tokens, bad input or too many requests make errors
+ * of their own, not an unhealthy tenant.
+ */
 export function healthReportOf(inputs: HealthInputs): TenantHealthType {
-  const { requests, errors, latencyCounts } = inputs.lastHour;
-  const errorRate = requests > 0 ? errors / requests : 0;
+  const { requests, errors, failures, latencyCounts } = inputs.lastHour;
+  const errorRate = requests > 0 ? failures / requests : 0;
   const struggling =
     (requests >= DEGRADED_MIN_REQUESTS && errorRate >= DEGRADED_ERROR_RATE) ||
     (inputs.uptime24h !== null && inputs.uptime24h < DEGRADED_UPTIME);
@@ -41,6 +46,7 @@ export function healthReportOf(inputs: HealthInputs): TenantHealthType {
     databaseReachable: inputs.reachable,
     requestsLastHour: requests,
     errorsLastHour: errors,
+    failuresLastHour: failures,
     errorRate,
     p95LatencyMs: quantileOf(latencyCounts, 0.95),
     lastError: inputs.lastError,

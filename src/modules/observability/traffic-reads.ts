@@ -14,17 +14,19 @@ export interface TrafficRow {
   readonly windowStart: Date;
   readonly requests: number;
   readonly errors: number;
+  readonly failures: number;
   readonly latencyCounts: readonly number[];
 }
 
-/** Requests, errors and latencies of one tenant over a span of windows. */
+/** Requests, errors (any), server-side failures and latencies of one tenant over a span of windows. */
 export interface TrafficTotals {
   readonly requests: number;
   readonly errors: number;
+  readonly failures: number;
   readonly latencyCounts: readonly number[];
 }
 
-const NO_TRAFFIC: TrafficTotals = { requests: 0, errors: 0, latencyCounts: [] };
+const NO_TRAFFIC: TrafficTotals = { requests: 0, errors: 0, failures: 0, latencyCounts: [] };
 
 /** Windows starting at or after `since`, of the tenants named (every tenant for null). */
 export async function readTraffic(
@@ -42,6 +44,7 @@ export async function readTraffic(
       windowStart: true,
       requests: true,
       errors: true,
+      failures: true,
       latencyCounts: true,
     },
     orderBy: [{ tenantId: "asc" }, { windowStart: "asc" }],
@@ -50,15 +53,19 @@ export async function readTraffic(
 
 /** Each tenant's rows summed into one total. */
 export function totalsByTenant(rows: readonly TrafficRow[]): Map<string, TrafficTotals> {
-  const totals = new Map<string, { requests: number; errors: number; latencyCounts: number[] }>();
+  const totals = new Map<
+    string,
+    { requests: number; errors: number; failures: number; latencyCounts: number[] }
+  >();
   for (const row of rows) {
     let total = totals.get(row.tenantId);
     if (!total) {
-      total = { requests: 0, errors: 0, latencyCounts: emptyHistogram() };
+      total = { requests: 0, errors: 0, failures: 0, latencyCounts: emptyHistogram() };
       totals.set(row.tenantId, total);
     }
     total.requests += row.requests;
     total.errors += row.errors;
+    total.failures += row.failures;
     addHistogram(total.latencyCounts, row.latencyCounts);
   }
 
@@ -75,6 +82,7 @@ function pointsOf(rows: readonly TrafficRow[]): TenantTrafficSeriesType["points"
     at: row.windowStart,
     requests: row.requests,
     errors: row.errors,
+    failures: row.failures,
     p95LatencyMs: quantileOf(row.latencyCounts, 0.95),
   }));
 }
