@@ -53,6 +53,9 @@ async function printWelcome(
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
+/** Longest a stop may take before the process exits regardless. */
+const STOP_DEADLINE_MS = 30_000;
+
 async function main(logger: Logger, config: GatewayConfig): Promise<void> {
   if (config.jwt.usingDevelopmentSecret) {
     logger.warn("JWT_SECRET is not set: using the development key. Never do this in production.");
@@ -75,8 +78,19 @@ async function main(logger: Logger, config: GatewayConfig): Promise<void> {
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, "shutting down");
-    await upkeep.stop();
-    await gateway.stop();
+    // A stop waits for requests (10 s at most) and jobs (10 s) to end; if
+    // anything else holds it (a server that does not answer), it ends here.
+    setTimeout(() => {
+      logger.error(`the gateway did not stop within ${STOP_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    try {
+      await upkeep.stop();
+      await gateway.stop();
+    } catch (error) {
+      logger.error({ err: error }, "the gateway did not stop cleanly");
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.once("SIGINT", () => void shutdown("SIGINT"));

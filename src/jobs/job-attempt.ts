@@ -22,7 +22,7 @@ export interface JobDependencies {
 
 /** How an attempt ended, once its row says so. */
 export type AttemptOutcome =
-  /** Someone recorded the job's outcome before this attempt could start. */
+  /** Another run recorded the job's outcome: before this attempt could start, or as it ran. */
   | { readonly kind: "finished-before" }
   | { readonly kind: "succeeded" }
   /** `retry`: the row is QUEUED again and the runner owes it another attempt. */
@@ -75,7 +75,11 @@ export async function runAttempt(
     return { kind: "failed", failure, retry };
   }
 
-  await markSucceeded(control, row.id, result);
+  if (!(await markSucceeded(control, row.id, result))) {
+    // Another run (its lock lost and the job handed out again) finished first.
+    logger.info("job run ended; another run of it had recorded its outcome already");
+    return { kind: "finished-before" };
+  }
   logger.info("job succeeded");
   if (isJobKind(row.kind) && changesTenant(row.kind)) {
     await deps.events.publish({ kind: "tenant", tenantId: row.tenantId });

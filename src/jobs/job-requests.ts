@@ -3,7 +3,7 @@ import { describeLocation, planLocation } from "../data/placement/tenant-locatio
 import { JobStatus, TenantStatus } from "../generated/prisma/enums.js";
 import type { LifecycleServices } from "../lifecycle/lifecycle-services.js";
 import type { MoveRequest } from "../lifecycle/move-tenant.js";
-import { checkProvisionRequest } from "../lifecycle/provision.js";
+import { checkProvisionRequest, checkProvisionRetry } from "../lifecycle/provision.js";
 import { checkIsolation, checkLabel } from "../lifecycle/request-checks.js";
 import { choosePlacement } from "../lifecycle/server-choice.js";
 import { isTenantId } from "../tenancy/index.js";
@@ -22,10 +22,8 @@ export async function checkJobRequest(
   switch (request.kind) {
     case JobKind.PROVISION: {
       const input = checkProvisionRequest(request.input, services.region);
-      const existing = await services.database.control.tenant.findUnique({
-        where: { id: input.id },
-        select: { id: true },
-      });
+      // A tenant that exists takes only the request that made it (a retry).
+      const { existing } = await checkProvisionRetry(services, input);
       // A retry keeps the server its first attempt chose; a new tenant needs one.
       if (!existing) {
         await choosePlacement(services, input.isolation, {

@@ -107,12 +107,16 @@ export async function markRunning(
   return count === 1;
 }
 
+/**
+ * Records the job's success; false when its outcome was recorded already
+ * (a second run of it, in another process, finished first), which stays.
+ */
 export async function markSucceeded(
   control: PrismaClient,
   id: string,
   result: unknown,
-): Promise<void> {
-  await control.backgroundJob.updateMany({
+): Promise<boolean> {
+  const { count } = await control.backgroundJob.updateMany({
     where: { id, status: UNFINISHED },
     data: {
       status: JobStatus.SUCCEEDED,
@@ -122,6 +126,8 @@ export async function markSucceeded(
       finishedAt: new Date(),
     },
   });
+
+  return count === 1;
 }
 
 /** Back to QUEUED after a failed attempt that will be retried; the failure stays visible. */

@@ -1,11 +1,19 @@
-import { DelayedError, Job, Queue, QueueEvents, UnrecoverableError, Worker } from "bullmq";
-import { Redis } from "ioredis";
+import {
+  DelayedError,
+  isNotConnectionError,
+  Job,
+  Queue,
+  QueueEvents,
+  UnrecoverableError,
+  Worker,
+} from "bullmq";
 import type { JobSettings } from "../config/index.js";
 import { runAttempt, type JobDependencies } from "./job-attempt.js";
 import { lostFailure } from "./job-failure.js";
 import { findJob, isFinished, markFailed, unfinishedJobs, type JobRow } from "./job-store.js";
 import type { JobRunner } from "./job-runner.js";
-import { TenantSlots } from "./tenant-slots.js";
+import { QueueConnections } from "./queue-connections.js";
+import { TenantSlots, type TenantLease } from "./tenant-slots.js";
 import { untilFinished } from "./until-finished.js";
 
 /** The one queue every lifecycle job goes through. */
@@ -57,6 +65,12 @@ export function queueTimings(lockMs: number): QueueTimings {
 /** Longest wait at stop for running jobs; past it they are left to another process. */
 const CLOSE_WAIT_MS = 10_000;
 
+/**
+ * Longest wait at stop for BullMQ to close its connections cleanly while
+ * Redis answers, and again once they are cut.
+ */
+const CLOSE_GRACE_MS = 2_000;
+
 /** Pause between attempts to re-queue recorded jobs at start while Redis is away. */
 const RECOVERY_RETRY_MS = 5_000;
 
@@ -72,6 +86,22 @@ interface JobData {
   tenantId: string;
 }
 
+/** Whether `work` settled within `ms`; it goes on either way. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    deadline,
+  ]);
+  clearTimeout(timer);
+
+  return settled;
+}
+
 /**
  * Runs jobs on BullMQ over Redis, shared by every gateway process of the
  * deployment: whichever process has a free worker slot runs the next job.
@@ -85,6 +115,15 @@ interface JobData {
  *   within half that again (see queueTimings).
  *   A row recorded but never queued (a crash between the two) is queued
  *   again at start, under its own id, which BullMQ adds only once.
+ * - A lock lost by a live process (Redis stalled longer than `lockMs`):
+ *   BullMQ hands the job out again while its first run goes on. A process
+ *   never runs one job twice at once: given a job it is still running, it
+ *   waits for that run and answers with its outcome. Another process may
+ *   start a second run; the tenant's lifecycle lock makes the two take
+ *   turns, and the row keeps the first outcome recorded (see job-store.ts).
+ * - Redis away: jobs wait; one line is logged when it goes and one when
+ *   it is back (see queue-connections.ts). A stop waits for the jobs
+ *   running here, not for Redis.
  */
 export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
   const { settings, deps } = options;
@@ -93,15 +132,10 @@ export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
   const logger = deps.logger.child({ component: "job-queue" });
   const prefix = `ogc-jobs:${options.deploymentId}`;
 
-  // BullMQ in an ES module takes clients, not options. Workers need
-  // commands that wait out an outage (maxRetriesPerRequest: null).
-  const open = () => {
-    const client = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    client.on("error", (err: unknown) => logger.debug({ err }, "job queue Redis connection error"));
-    return client;
-  };
-  const commands = open();
-  const listening = open();
+  // BullMQ in an ES module takes clients, not options.
+  const connections = new QueueConnections(options.redisUrl, logger);
+  const commands = connections.open();
+  const listening = connections.open();
   const slots = new TenantSlots({
     redis: commands,
     prefix,
@@ -111,10 +145,19 @@ export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
     logger,
   });
 
+  /**
+   * Logs what BullMQ reports. While Redis is away every command fails,
+   * over and over: that outage is logged once, by `connections`.
+   */
+  const reportError = (message: string) => (err: Error) => {
+    if (connections.up && isNotConnectionError(err)) logger.warn({ err }, message);
+    else logger.debug({ err }, message);
+  };
+
   const queue = new Queue<JobData>(QUEUE_NAME, { connection: commands, prefix });
-  queue.on("error", (err) => logger.warn({ err }, "job queue error"));
+  queue.on("error", reportError("job queue error"));
   const events = new QueueEvents(QUEUE_NAME, { connection: listening, prefix });
-  events.on("error", (err) => logger.warn({ err }, "job queue events error"));
+  events.on("error", reportError("job queue events error"));
 
   const add = (rows: readonly JobRow[]) =>
     queue.addBulk(
@@ -139,7 +182,16 @@ export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
     }
   };
 
-  const processJob = async (job: Job<JobData>, token?: string): Promise<void> => {
+  /**
+   * The runs of this process, by job id, from the job's delivery until its
+   * attempt has ended (the slot's release comes after): what a stop waits
+   * for, and what a second delivery of a job waits for instead of running
+   * it beside the first.
+   */
+  const runs = new Map<string, Promise<void>>();
+
+  /** One delivery's run; settles as BullMQ is to hear of it. `held` gets the slot it takes. */
+  const run = async (job: Job<JobData>, token: string | undefined, held: TenantLease[]) => {
     const id = job.id ?? "";
     const row = await findJob(control, id);
     // Queued by this deployment, so recorded in its database.
@@ -155,18 +207,47 @@ export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
       if (await slots.hasRoom(row.tenantId)) await job.promote().catch(() => undefined);
       throw new DelayedError();
     }
+    held.push(lease);
 
-    try {
-      const outcome = await runAttempt(deps, row, {
-        attempt: job.attemptsMade + 1,
-        maxAttempts: job.opts.attempts ?? row.maxAttempts,
-      });
-      if (outcome.kind === "failed") {
-        const { message } = outcome.failure;
-        throw outcome.retry ? new Error(message) : new UnrecoverableError(message);
+    const outcome = await runAttempt(deps, row, {
+      attempt: job.attemptsMade + 1,
+      maxAttempts: job.opts.attempts ?? row.maxAttempts,
+    });
+    if (outcome.kind === "failed") {
+      const { message } = outcome.failure;
+      throw outcome.retry ? new Error(message) : new UnrecoverableError(message);
+    }
+  };
+
+  const processJob = async (job: Job<JobData>, token?: string): Promise<void> => {
+    const id = job.id ?? "";
+    const earlier = runs.get(id);
+    if (earlier) {
+      // Its lock ran out while it ran here (Redis stalled), and BullMQ
+      // handed it out again: the run under way answers for both.
+      logger.warn(
+        { jobId: id },
+        "the queue handed out again a job this process is still running; waiting for that run",
+      );
+      const failure = await earlier.then(
+        () => null,
+        (error: unknown) => error,
+      );
+      // That run only put the job back to wait for a slot: this one waits its turn.
+      if (!(failure instanceof DelayedError)) {
+        if (failure !== null) throw failure;
+        return;
       }
+    }
+
+    const held: TenantLease[] = [];
+    const current = run(job, token, held);
+    runs.set(id, current);
+    try {
+      await current;
     } finally {
-      await wake(await lease.release().catch(() => []));
+      if (runs.get(id) === current) runs.delete(id);
+      for (const lease of held) await wake(await lease.release().catch(() => []));
     }
   };
 
@@ -178,7 +259,7 @@ export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
     stalledInterval: timings.stalledInterval,
     maxStalledCount: MAX_STALLED,
   });
-  worker.on("error", (err) => logger.warn({ err }, "job worker error"));
+  worker.on("error", reportError("job worker error"));
   worker.on("stalled", (jobId) =>
     logger.warn({ jobId }, "a job's process stopped renewing its lock; it runs again"),
   );
@@ -231,29 +312,25 @@ export function createQueueRunner(options: QueueRunnerOptions): JobRunner {
       await add(rows);
     },
     finished: async (id) => {
-      const job = await Job.fromId(queue, id);
-      // BullMQ's event only hints that the row has its outcome now.
-      await untilFinished(control, id, {
-        stopping: () => closed,
-        hint: job?.waitUntilFinished(events),
-      });
+      // BullMQ's event only hints that the row has its outcome now; with
+      // Redis away it never comes, and the row is read all the same.
+      const hint = Job.fromId(queue, id).then((job) => job?.waitUntilFinished(events));
+      await untilFinished(control, id, { stopping: () => closed, hint });
     },
     close: async () => {
       closed = true;
       stopWaiting();
-      const drained = await Promise.race([
-        worker.close().then(() => true),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), CLOSE_WAIT_MS).unref()),
-      ]);
-      if (!drained) {
+      // Takes no more jobs; BullMQ's close also waits for Redis to answer.
+      const closing = worker.close();
+      // The runs of this process end without Redis: they are what a stop waits for.
+      if (!(await settledWithin(Promise.allSettled(runs.values()), CLOSE_WAIT_MS))) {
         logger.warn("jobs still running at stop are left to another process");
-        await worker.close(true);
       }
-      await recovery;
-      await events.close();
-      await queue.close();
-      commands.disconnect();
-      listening.disconnect();
+      const closings = Promise.allSettled([closing, recovery, events.close(), queue.close()]);
+      if (connections.up) await settledWithin(closings, CLOSE_GRACE_MS);
+      // Whatever still waits for Redis (it is away, or a job runs on) fails now.
+      connections.disconnect();
+      await settledWithin(closings, CLOSE_GRACE_MS);
     },
   };
 }

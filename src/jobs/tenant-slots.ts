@@ -113,8 +113,11 @@ export class TenantSlots {
         logger.child({ tenantId }).warn({ err, jobId }, "could not renew a job's tenant slot");
         return 1;
       });
-      if (held !== 1)
-        logger.child({ tenantId }).warn({ jobId }, "a running job lost its tenant slot");
+      if (held === 1) return;
+      // Its lease ran out (Redis stalled past it): there is nothing left to
+      // renew, and saying so again at every renewal would say nothing new.
+      clearInterval(timer);
+      logger.child({ tenantId }).warn({ jobId }, "a running job lost its tenant slot");
     };
     const timer = setInterval(() => void renew(), renewMs);
     timer.unref();

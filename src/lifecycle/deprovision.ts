@@ -73,7 +73,8 @@ export async function deprovisionTenant(
     );
     await services.storage.removeTenant(tenant.storageBucket, tenantId);
     await services.cache.clearTenant(tenantId);
-    // Its log lines go with it; lines written from here on start a new file.
+    // Its log lines go with it, also those another gateway process still
+    // holds (the erasure is recorded for them); later lines start a new file.
     const logBytes = (await services.logs?.erase(tenantId)) ?? 0;
     // Its job records go with its row, so that a new tenant of the same id
     // starts with none (the audit rows keep what was done). The tenant's

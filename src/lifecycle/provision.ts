@@ -63,7 +63,8 @@ export function checkProvisionRequest(request: ProvisionRequest, homeRegion: str
   };
 }
 
-type CheckedRequest = ReturnType<typeof checkProvisionRequest>;
+/** A request as {@link checkProvisionRequest} answers it. */
+export type CheckedRequest = ReturnType<typeof checkProvisionRequest>;
 
 /**
  * The first admin as the tenant's `tenant.provision` audit row names it;
@@ -127,15 +128,18 @@ export async function provisionTenant(
   );
 }
 
-async function provisionLocked(
-  services: LifecycleServices,
-  input: CheckedRequest,
-  actorId: string,
-): Promise<ProvisionOutcome> {
-  const { database, storage } = services;
+/**
+ * What provisioning refuses before it writes anything: a call that differs
+ * from the tenant as it stands (name, isolation, region, or another first
+ * admin), a tenant an unfinished import began, and one being moved. A
+ * retry must be the same request; for a new tenant there is nothing to
+ * compare. Callers that queue the work run it first, so such a request is
+ * refused before anything is queued. Answers the tenant as it stands and
+ * its first admin, for provisioning to go on from.
+ */
+export async function checkProvisionRetry(services: LifecycleServices, input: CheckedRequest) {
+  const { database } = services;
   const control = database.control;
-
-  // 0. A retry must be the same request: check before writing anything.
   const existing = await control.tenant.findUnique({ where: { id: input.id } });
   if (existing && (existing.isolation !== input.isolation || existing.region !== input.region)) {
     throw badInput("id", `Tenant "${input.id}" already exists with other settings.`);
@@ -169,6 +173,20 @@ async function provisionLocked(
       `Tenant "${input.id}" already has its first administrator; a retry must send the same adminEmail.`,
     );
   }
+
+  return { existing, firstAdmin };
+}
+
+async function provisionLocked(
+  services: LifecycleServices,
+  input: CheckedRequest,
+  actorId: string,
+): Promise<ProvisionOutcome> {
+  const { database, storage } = services;
+  const control = database.control;
+
+  // 0. A retry must be the same request: check before writing anything.
+  const { existing, firstAdmin } = await checkProvisionRetry(services, input);
 
   // 1. Record the tenant, not yet live, with the location it is to have.
   // A retry keeps the server the first attempt recorded.

@@ -10,7 +10,8 @@ export {
 export type { TenantLineSink } from "./tenant-line-router.js";
 export { TenantLogFiles } from "./tenant-log-files.js";
 export type { TenantLogFilesOptions, TenantLogProblem } from "./tenant-log-files.js";
-export { rotatedLogPath, tenantLogPath } from "./tenant-log-path.js";
+export { erasedMarkerPath, rotatedLogPath, tenantLogPath } from "./tenant-log-path.js";
+export { readErasure } from "./tenant-log-erasure.js";
 export { LOG_LEVELS, TenantLogStore } from "./tenant-log-store.js";
 export type { TenantLogExport, TenantLogLine, TenantLogStoreOptions } from "./tenant-log-store.js";
 export { openTenantLogs } from "./tenant-logs.js";

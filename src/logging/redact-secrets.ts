@@ -49,6 +49,28 @@ const KEY_CHAR = String.raw`[A-Za-z0-9_.$-]`;
  */
 const TEXT_VALUE = String.raw`(?:\\"(?:\\\\\\"|[^"\\]|\\[^"])*\\"|(?:[^\s"\\&;,)]|\\[^"])+)`;
 
+/**
+ * HTTP authentication schemes kept in front of a redacted credential
+ * (`Authorization: Token [redacted]`). After any other word the word and a
+ * credential-like word after it both go: the word may be the credential.
+ */
+const AUTH_SCHEME = String.raw`(?:bearer|basic|digest|token|negotiate|ntlm|dpop|hoba|mutual|vapid|apikey|api-key|key|aws4-hmac-sha256|scram-sha-1|scram-sha-256)`;
+
+/** Characters of a credential (RFC 7235 token68, and the separators key formats use). */
+const CREDENTIAL_CHAR = String.raw`[A-Za-z0-9._~+/=-]`;
+
+/**
+ * API keys recognised by their prefix, whole: Stripe secret and restricted
+ * keys, AWS access key ids, GitHub tokens, Slack tokens, Google API keys.
+ * Not after a letter or digit, so a longer word that holds one is left
+ * (checked by hand: a lookbehind would cost every position of every line).
+ * The scan ignores case; a match is kept only when {@link API_KEY} (which
+ * does not) agrees, so `AsiaPacificNortheast` is no AWS key.
+ */
+const KEY_FORMATS = String.raw`(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])|(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abpr]-[A-Za-z0-9-]{8,}|AIza[A-Za-z0-9_-]{30,})`;
+
+const API_KEY = new RegExp(`^${KEY_FORMATS}$`);
+
 /** A PEM private key, to its END line or, cut short, to the end of its string. */
 const PEM_KEY = String.raw`-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----${JSON_CHAR}*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|(?="))`;
 
@@ -62,17 +84,26 @@ const PATTERNS = [
   //    The key is taken whole at once (a lookahead, which is never gone back into), once
   //    a secret word is seen in it, so a key of any length costs one look.
   String.raw`"(?=${KEY_CHAR}*?(?:${STRONG_WORD}|${WEAK_WORD}))(?=(?<pairKey>${KEY_CHAR}*))\k<pairKey>":`,
-  // 2. A URL with a password: postgres://user:pass@host, redis://:pass@host.
-  String.raw`(?<urlHead>\b[a-z][a-z0-9+.-]{1,30}:\/\/[^\s"\\/@:]*):(?:[^\s"\\/@]|\\.)+(?=@)`,
-  // 3. An HTTP credential: "Bearer …", "Basic …".
-  String.raw`(?<scheme>\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}`,
-  // 4. A JWT or JWS anywhere: a JSON header (eyJ…) and two more base64url parts.
+  // 2. A URL with a password: postgres://user:pass@host, redis://:pass@host. The
+  //    password runs to the last @ before the host: one may hold an @ (p@ss).
+  String.raw`(?<urlHead>\b[a-z][a-z0-9+.-]{1,30}:\/\/[^\s"\\/@:]*):(?:[^\s"\\/]|\\.)+(?=@)`,
+  // 3. An Authorization header or setting in text, whatever its scheme:
+  //    "Authorization: Token …", "proxy-authorization=Custom …". Before 9, which
+  //    would take the scheme word for the value; a quoted value is left to 9.
+  //    After a known scheme the credential goes; after another word, the word and a
+  //    credential-like word after it (not one that starts a URL or setting, `postgres:`).
+  String.raw`(?<authKey>\b(?:proxy[_-]?)?authorization[A-Za-z0-9_-]{0,32}(?:\\")?\s*[=:]\s*)(?!\\")(?:(?<authScheme>${AUTH_SCHEME}\s+)${CREDENTIAL_CHAR}+|${CREDENTIAL_CHAR}+(?:\s+${CREDENTIAL_CHAR}{8,}(?![:A-Za-z0-9._~+/=-]))?)`,
+  // 4. An HTTP credential: "Bearer …", "Basic …", "Bearer: …".
+  String.raw`(?<scheme>\b(?:bearer:?|basic)\s+|\bbearer:)${CREDENTIAL_CHAR}{8,}`,
+  // 5. An API key of a known format (Stripe, AWS, GitHub, Slack, Google), whole.
+  String.raw`(?<apiKey>${KEY_FORMATS})`,
+  // 6. A JWT or JWS anywhere: a JSON header (eyJ…) and two more base64url parts.
   String.raw`\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
-  // 5. A sealed value (src/crypto): <version>.<iv: 16>.<tag: 22>.<body>.
+  // 7. A sealed value (src/crypto): <version>.<iv: 16>.<tag: 22>.<body>.
   String.raw`\b[a-z][0-9]\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]*`,
-  // 6. A PEM private key (RSA, EC, OPENSSH, ENCRYPTED, PKCS#8), whole.
+  // 8. A PEM private key (RSA, EC, OPENSSH, ENCRYPTED, PKCS#8), whole.
   PEM_KEY,
-  // 7. A secret setting in text: password=…, "token: …", \"secret\":\"…\", { pass: \"…\" }.
+  // 9. A secret setting in text: password=…, "token: …", \"secret\":\"…\", { pass: \"…\" }.
   //    The value may be quoted inside the text, and may start with a scheme.
   String.raw`(?<textKey>${SECRET_NAME}(?:\\")?\s*[=:]\s*(?:(?:bearer|basic)\s+)?)${TEXT_VALUE}`,
 ];
@@ -90,7 +121,10 @@ const NAME_CHAR = /[A-Za-z0-9_-]/;
 interface Groups {
   pairKey?: string;
   urlHead?: string;
+  authKey?: string;
+  authScheme?: string;
   scheme?: string;
+  apiKey?: string;
   textKey?: string;
 }
 
@@ -136,7 +170,11 @@ function replacementOf(line: string, match: RegExpExecArray): { text: string; en
     return { text: `"${groups.pairKey}":"${REDACTED}"`, end };
   }
   if (groups.urlHead !== undefined) return { text: `${groups.urlHead}:${REDACTED}`, end: matchEnd };
+  if (groups.authKey !== undefined) {
+    return { text: `${groups.authKey}${groups.authScheme ?? ""}${REDACTED}`, end: matchEnd };
+  }
   if (groups.scheme !== undefined) return { text: `${groups.scheme}${REDACTED}`, end: matchEnd };
+  if (groups.apiKey !== undefined && !isApiKey(line, match.index, groups.apiKey)) return null;
   if (groups.textKey !== undefined) {
     const name = /^[A-Za-z0-9_-]+/.exec(groups.textKey)?.[0] ?? "";
     if (!isSecretName(line.slice(nameStart(line, match.index), match.index) + name)) return null;
@@ -150,6 +188,14 @@ function replacementOf(line: string, match: RegExpExecArray): { text: string; en
   }
 
   return { text: REDACTED, end: matchEnd };
+}
+
+/** Whether a key-format match is one: its case agrees, and no letter or digit of the text precedes it. */
+function isApiKey(line: string, index: number, key: string): boolean {
+  const before = line[index - 1] ?? "";
+  if (/[A-Za-z0-9]/.test(before) && !isEscaped(line, index - 1)) return false;
+
+  return API_KEY.test(key);
 }
 
 /** Where the name that a match inside text starts in begins (`bypass` for a match at `pass`). */

@@ -1,6 +1,7 @@
 import { mkdir, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { resolve } from "node:path";
 import { outsideLogContext } from "./log-context.js";
+import { eraseLogFiles, readErasure, timeOfLine } from "./tenant-log-erasure.js";
 import { rotatedLogPath, tenantLogPath } from "./tenant-log-path.js";
 import type { TenantLineSink } from "./tenant-line-router.js";
 
@@ -56,6 +57,8 @@ const STALE_LOCK_MS = 30_000;
 /** One tenant's lines waiting in memory. */
 interface Queue {
   readonly lines: string[];
+  /** When each line was logged (its `time`), to compare with an erasure. */
+  readonly times: number[];
   bytes: number;
 }
 
@@ -68,8 +71,10 @@ interface Queue {
  * lines never split one another. Handles stay open between writes, at most
  * `maxOpenFiles` of them. Before each write the handle is checked against
  * the file at the tenant's path: when another process has erased or
- * rotated it, the file there now is opened. Writes, erasures and the final
- * flush run one at a time.
+ * rotated it, the file there now is opened. Lines logged before the
+ * tenant's log was last erased, by any process, are not written (see
+ * tenant-log-erasure.ts). Writes, erasures and the final flush run one at
+ * a time.
  *
  * Memory and disk are bounded per tenant, so one tenant's flood costs only
  * that tenant lines: each tenant's queue has a bound of its own, a full
@@ -94,6 +99,12 @@ export class TenantLogFiles implements TenantLineSink {
   readonly #handles = new Map<string, FileHandle>();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /**
+   * The erasure time this process last recorded, by tenant. While it is the
+   * latest, every line queued here came after it (the erasure dropped the
+   * queue), even one logged within the same millisecond.
+   */
+  readonly #erasedHere = new Map<string, number>();
 
   constructor(options: TenantLogFilesOptions) {
     this.directory = resolve(options.directory);
@@ -120,12 +131,14 @@ export class TenantLogFiles implements TenantLineSink {
       return;
     }
 
+    const time = timeOfLine(line, Date.now());
     const queue = this.#pending.get(tenantId);
     if (queue) {
       queue.lines.push(line);
+      queue.times.push(time);
       queue.bytes += line.length;
     } else {
-      this.#pending.set(tenantId, { lines: [line], bytes: line.length });
+      this.#pending.set(tenantId, { lines: [line], times: [time], bytes: line.length });
     }
     this.#pendingBytes += line.length;
     this.#schedule(this.#pendingBytes >= FLUSH_AT_BYTES ? 0 : this.#flushIntervalMs);
@@ -138,12 +151,14 @@ export class TenantLogFiles implements TenantLineSink {
 
   /**
    * Removes the tenant's file and its rotated one, and the lines of it
-   * still queued here; answers the bytes the files held. Lines written
-   * afterwards start a new file. Other tenants' files are not touched.
+   * still queued here; answers the bytes the files held. The erasure's
+   * time is recorded next to the files first, so that no process sharing
+   * the directory writes a line of the tenant logged before it. Lines
+   * logged afterwards start a new file. Other tenants' files are not touched.
    */
   erase(tenantId: string): Promise<number> {
-    const path = tenantLogPath(this.directory, tenantId);
-    const rotated = rotatedLogPath(this.directory, tenantId);
+    // A malformed id throws here, before anything is dropped.
+    tenantLogPath(this.directory, tenantId);
 
     return this.#serially(async () => {
       this.#pendingBytes -= this.#pending.get(tenantId)?.bytes ?? 0;
@@ -151,7 +166,10 @@ export class TenantLogFiles implements TenantLineSink {
       this.#dropped.delete(tenantId);
       await this.#closeHandle(tenantId);
 
-      return removeLogFiles(path, rotated);
+      const { bytes, erasedAt } = await eraseLogFiles(this.directory, tenantId);
+      this.#erasedHere.set(tenantId, erasedAt);
+
+      return bytes;
     });
   }
 
@@ -184,6 +202,7 @@ export class TenantLogFiles implements TenantLineSink {
 
       const [victim, queue] = largest;
       const line = queue.lines.pop() ?? "";
+      queue.times.pop();
       queue.bytes -= line.length;
       this.#pendingBytes -= line.length;
       if (queue.lines.length === 0) this.#pending.delete(victim);
@@ -230,7 +249,7 @@ export class TenantLogFiles implements TenantLineSink {
 
     for (const [tenantId, queue] of batch) {
       try {
-        await this.#write(tenantId, queue.lines);
+        await this.#write(tenantId, queue);
       } catch (error) {
         await this.#closeHandle(tenantId);
         this.#onProblem({ kind: "write-failed", tenantId, error });
@@ -243,9 +262,18 @@ export class TenantLogFiles implements TenantLineSink {
    * {@link MAX_WRITE_BYTES}. A line that would take the file past its bound
    * is preceded by a rotation; when that makes no room (another process
    * holds the rotation lock), the rest goes where it is.
+   *
+   * Lines logged at or before the tenant's last erasure are left out. The
+   * erasure is read once the file is open (and again after a rotation
+   * opens another): see tenant-log-erasure.ts for why that order is safe.
+   * It is also read before, so that lines which are all older than an
+   * erasure do not make a new file.
    */
-  async #write(tenantId: string, lines: readonly string[]): Promise<void> {
+  async #write(tenantId: string, { lines, times }: Queue): Promise<void> {
+    let erasedAt = await this.#erasedAt(tenantId);
+    if (!times.some((time) => time > erasedAt)) return;
     let { handle, size } = await this.#current(tenantId);
+    erasedAt = await this.#erasedAt(tenantId);
     let parts: string[] = [];
     let pending = 0;
     let stuck = false;
@@ -257,11 +285,15 @@ export class TenantLogFiles implements TenantLineSink {
       pending = 0;
     };
 
-    for (const line of lines) {
+    for (const [index, line] of lines.entries()) {
+      const time = times[index] ?? Number.POSITIVE_INFINITY;
+      if (time <= erasedAt) continue;
       const bytes = Buffer.byteLength(line);
       if (!stuck && size + pending > 0 && size + pending + bytes > this.#maxFileBytes) {
         await writeParts();
         ({ handle, size } = await this.#rotate(tenantId, handle));
+        erasedAt = await this.#erasedAt(tenantId);
+        if (time <= erasedAt) continue;
         stuck = size > 0 && size + bytes > this.#maxFileBytes;
       } else if (pending + bytes > MAX_WRITE_BYTES) {
         await writeParts();
@@ -270,6 +302,20 @@ export class TenantLogFiles implements TenantLineSink {
       pending += bytes;
     }
     await writeParts();
+  }
+
+  /**
+   * The time of the tenant's last erasure that lines queued here may
+   * predate: none (-Infinity) when it has none, or when the last one is
+   * this process's own, which dropped every line queued before it.
+   */
+  async #erasedAt(tenantId: string): Promise<number> {
+    const erasedAt = await readErasure(this.directory, tenantId);
+    if (erasedAt === null || erasedAt === this.#erasedHere.get(tenantId)) {
+      return Number.NEGATIVE_INFINITY;
+    }
+
+    return erasedAt;
   }
 
   /**
@@ -371,23 +417,6 @@ async function takeLock(lock: string): Promise<boolean> {
 
     return false;
   }
-}
-
-/**
- * Removes tenant log files, in the order given (the current file before
- * the rotated one, so that a rotation meanwhile cannot leave one behind);
- * answers the bytes they held (0 for a file there was not).
- */
-export async function removeLogFiles(...paths: string[]): Promise<number> {
-  let bytes = 0;
-  for (const path of paths) {
-    bytes += (await stat(path).catch(() => null))?.size ?? 0;
-    await unlink(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "ENOENT") throw error;
-    });
-  }
-
-  return bytes;
 }
 
 /** One append; a short write (rare on files) goes on from where it stopped. */

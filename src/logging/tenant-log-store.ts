@@ -6,7 +6,8 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pino } from "pino";
 import { linesFromEnd } from "./lines-from-end.js";
-import { removeLogFiles, type TenantLogFiles } from "./tenant-log-files.js";
+import { eraseLogFiles } from "./tenant-log-erasure.js";
+import type { TenantLogFiles } from "./tenant-log-files.js";
 import { rotatedLogPath, tenantLogPath } from "./tenant-log-path.js";
 
 /** One line of a tenant's log, as the admin views show it. */
@@ -41,8 +42,13 @@ export interface TenantLogStoreOptions {
   readonly files?: TenantLogFiles | null;
 }
 
-/** Level names a reader may filter by, with pino's numbers. */
-export const LOG_LEVELS: Readonly<Record<string, number>> = pino.levels.values;
+/**
+ * Level names a reader may filter by, with pino's numbers, least severe
+ * first. A Map: a name such as `constructor` or `toString` is no level.
+ */
+export const LOG_LEVELS: ReadonlyMap<string, number> = new Map(
+  Object.entries(pino.levels.values).sort(([, a], [, b]) => a - b),
+);
 
 /** Reads no further back than this for one answer: a filter that matches little stays cheap. */
 const MAX_SCANNED_BYTES = 64 * 1024 * 1024;
@@ -158,16 +164,16 @@ export class TenantLogStore {
 
   /**
    * Removes the tenant's file and its rotated one (and this process's
-   * queued lines); answers the bytes removed. Other tenants' files are not
-   * touched.
+   * queued lines); answers the bytes removed. The erasure's time is
+   * recorded next to them (`<tenantId>.erased`), so no gateway process
+   * sharing the directory writes a line of the tenant logged before it,
+   * even one that writes while this one does not. Other tenants' files are
+   * not touched.
    */
   async erase(tenantId: string): Promise<number> {
     if (this.#files) return this.#files.erase(tenantId);
 
-    return removeLogFiles(
-      tenantLogPath(this.directory, tenantId),
-      rotatedLogPath(this.directory, tenantId),
-    );
+    return (await eraseLogFiles(this.directory, tenantId)).bytes;
   }
 
   /**

@@ -27,6 +27,9 @@ const START_MOVE = `mutation ($id: ID!, $isolation: Isolation!, $region: String)
 const START_PROVISION = `mutation ($input: ProvisionTenantInput!) {
   startProvisionTenant(input: $input) { ${JOB_FIELDS} }
 }`;
+const PROVISION = `mutation ($input: ProvisionTenantInput!) {
+  provisionTenant(input: $input) { tenant { id } }
+}`;
 const START_MIGRATE = `mutation ($tenantId: ID, $channel: String) {
   startMigrateTenants(tenantId: $tenantId, channel: $channel) { ${JOB_FIELDS} }
 }`;
@@ -259,6 +262,50 @@ describe("background jobs through GraphQL", () => {
       where: { tenantId: id, action: "job.provision" },
     });
     expect(audit).toMatchObject({ actorId: "platform:staff-1", detail: { jobId: job.id } });
+  });
+
+  it("refuses to provision an existing tenant with other settings before queueing anything", async () => {
+    const id = uniqueTenantId("again");
+    const input = { id, name: "Again", isolation: "SHARED", adminEmail: `root@${id}.test` };
+    const first = await asStaff<{ startProvisionTenant: JobAnswer }>(START_PROVISION, { input });
+    expect(first.body.errors).toBeUndefined();
+    const made = await settled(first.body.data!.startProvisionTenant.id);
+    expect(made).toMatchObject({ status: "SUCCEEDED", result: { created: true } });
+    const admin = (made?.result as { adminUser: { id: string } }).adminUser.id;
+    const recorded = await reader.jobs(id);
+
+    const others: [Record<string, string>, string][] = [
+      [{ ...input, isolation: "SCHEMA" }, "id"],
+      [{ ...input, name: "Other" }, "name"],
+      [{ ...input, adminEmail: `other@${id}.test` }, "adminEmail"],
+    ];
+    for (const [other, field] of others) {
+      // Queued or run at once, the request is refused as the work would refuse it.
+      const queued = await asStaff(START_PROVISION, { input: other });
+      const run = await asStaff(PROVISION, { input: other });
+      for (const res of [queued, run]) {
+        expect(codesOf(res)).toEqual(["BAD_USER_INPUT"]);
+        expect(res.body.errors?.[0]?.extensions?.field).toBe(field);
+        expect(res.body.data ?? null).toBeNull();
+      }
+    }
+
+    // No row of a refusal: the tenant's admin sees only the job that made the tenant.
+    expect(await reader.jobs(id)).toEqual(recorded);
+    const seen = await gw.request<{ tenantJobs: JobAnswer[] }>(TENANT_JOBS, {
+      tenant: id,
+      token: await gw.tokenFor(id, admin),
+    });
+    expect(seen.body.errors).toBeUndefined();
+    expect(seen.body.data?.tenantJobs.map((job) => job.id)).toEqual([made?.id]);
+
+    // The same request again is a retry: queued, and it changes nothing.
+    const again = await asStaff<{ startProvisionTenant: JobAnswer }>(START_PROVISION, { input });
+    expect(again.body.errors).toBeUndefined();
+    expect(await settled(again.body.data!.startProvisionTenant.id)).toMatchObject({
+      status: "SUCCEEDED",
+      result: { tenantId: id, adminUser: { id: admin }, created: false },
+    });
   });
 
   it("queues one MIGRATE job per tenant of a release channel", async () => {

@@ -163,6 +163,69 @@ describe("value redaction of a log line", () => {
     expect(parsed.msg).toContain('Field "pass" is not defined by type "CreateUserInput".');
   });
 
+  it("removes the credential after any Authorization scheme, and after Bearer:", () => {
+    const parsed = JSON.parse(
+      redacted({
+        msg:
+          "Authorization: Token tok-secret-0001 then authorization=Custom cst-secret-0002 " +
+          "and Proxy-Authorization: raw-secret-0003 ok, Bearer: brr-secret-0004 done",
+        header: 'Syntax Error: Unexpected "Authorization: Digest dig-secret-0005".',
+        then:
+          "Authorization: Token tok-secret-0006 postgres://u:pw-secret-0007@db, " +
+          "Authorization: Custom cst-secret-0008 redis://:pw-secret-0009@cache",
+      }),
+    ) as { msg: string; header: string; then: string };
+
+    expect(JSON.stringify(parsed)).not.toMatch(/secret-000/);
+    expect(parsed.msg).toBe(
+      `Authorization: Token ${REDACTED} then authorization=${REDACTED} ` +
+        `and Proxy-Authorization: ${REDACTED} ok, Bearer: ${REDACTED} done`,
+    );
+    expect(parsed.header).toBe(`Syntax Error: Unexpected "Authorization: Digest ${REDACTED}".`);
+    // What follows the credential is redacted by what it is.
+    expect(parsed.then).toBe(
+      `Authorization: Token ${REDACTED} postgres://u:${REDACTED}@db, ` +
+        `Authorization: ${REDACTED} redis://:${REDACTED}@cache`,
+    );
+  });
+
+  it("takes a connection string's password to the last @ before the host", () => {
+    const parsed = JSON.parse(
+      redacted({ msg: "connect postgres://u:p@ss@db:5432/x and redis://:a@b@c@cache failed" }),
+    ) as { msg: string };
+
+    expect(parsed.msg).toBe(
+      `connect postgres://u:${REDACTED}@db:5432/x and redis://:${REDACTED}@cache failed`,
+    );
+  });
+
+  it("removes API keys of known formats, in GraphQL's echo too, and keeps look-alikes", () => {
+    const keys = [
+      `sk_live_${"a1B2".repeat(6)}`,
+      `sk_test_${"c3D4".repeat(6)}`,
+      `rk_live_${"e5F6".repeat(6)}`,
+      "AKIAIOSFODNN7EXAMPLE",
+      `ghp_${"G7h8".repeat(9)}`,
+      `gho_${"I9j0".repeat(9)}`,
+      `github_pat_11ABCDEFG0${"k1L2".repeat(6)}_${"m3N4".repeat(6)}`,
+      "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOp",
+      "xoxp-123456789012-abcdefabcdef",
+      `\nsk_live_${"o5P6".repeat(6)}`,
+      `AIza${"SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5".slice(0, 35)}`,
+    ];
+    const msg = `Variable "$input" got invalid value { name: "n", ${keys
+      .map((key, n) => `k${n}: "${key}"`)
+      .join(", ")} } at "input.name".`;
+    const plain =
+      "regions AsiaPacificNortheast, AsiaPacificSoutheast1, task_live_1234567890, ghp_short";
+    const parsed = JSON.parse(redacted({ msg, plain })) as { msg: string; plain: string };
+
+    for (const key of keys) expect(JSON.stringify(parsed)).not.toContain(key);
+    expect(parsed.msg).toContain(`k0: "${REDACTED}"`);
+    expect(parsed.msg).toContain(`k10: "${REDACTED}" } at "input.name".`);
+    expect(parsed.plain).toBe(plain);
+  });
+
   // A scan that went back and forth over such text would take minutes (the test times out).
   it("gets through text built to make the scan go back and forth", () => {
     const line = `${JSON.stringify({

@@ -196,7 +196,10 @@ describe("a tenant's file at TENANT_LOG_MAX_BYTES", () => {
       variables: { id: b.tenantId },
     });
     expect(erased.body).toEqual({ data: { eraseTenantLogs: bytes } });
-    expect((await readdir(logDir)).filter((file) => file.startsWith(b.tenantId))).toEqual([]);
+    // Only the erasure's time is left, for other processes' writers.
+    expect((await readdir(logDir)).filter((file) => file.startsWith(b.tenantId))).toEqual([
+      `${b.tenantId}.erased`,
+    ]);
   });
 
   it("is removed with the rotated file when its tenant is deprovisioned", async () => {
@@ -213,6 +216,8 @@ describe("a tenant's file at TENANT_LOG_MAX_BYTES", () => {
       expect(res.body.errors).toBeUndefined();
     }
 
-    expect((await readdir(logDir)).filter((file) => file.startsWith(doomed.tenantId))).toEqual([]);
+    expect((await readdir(logDir)).filter((file) => file.startsWith(doomed.tenantId))).toEqual([
+      `${doomed.tenantId}.erased`,
+    ]);
   });
 });

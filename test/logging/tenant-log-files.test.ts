@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   openTenantLogs,
+  readErasure,
   routeTenantLines,
   TenantLogFiles,
   tenantLogPath,
@@ -146,7 +147,8 @@ describe("tenant log files", () => {
     files.append("tenant-a", `${JSON.stringify({ tenantId: "tenant-a", n: "queued" })}\n`);
 
     expect(await files.erase("tenant-a")).toBe(size);
-    expect(await readdir(dir)).toEqual(["tenant-b.log"]);
+    // The erasure's time stays next to the files, for other writers.
+    expect((await readdir(dir)).sort()).toEqual(["tenant-a.erased", "tenant-b.log"]);
     expect((await readFile(tenantLogPath(dir, "tenant-b"))).equals(before)).toBe(true);
 
     files.append("tenant-a", `${JSON.stringify({ tenantId: "tenant-a", n: "after" })}\n`);
@@ -374,7 +376,70 @@ describe("rotating a tenant's file at its size bound", () => {
     const before = await readFile(rotated("tenant-b"));
 
     expect(await files.erase("tenant-a")).toBe(sizes);
-    expect((await readdir(dir)).sort()).toEqual(["tenant-b.log", "tenant-b.log.1"]);
+    expect((await readdir(dir)).sort()).toEqual([
+      "tenant-a.erased",
+      "tenant-b.log",
+      "tenant-b.log.1",
+    ]);
     expect((await readFile(rotated("tenant-b"))).equals(before)).toBe(true);
+  });
+});
+
+describe("erasing a tenant's log that several writers share", () => {
+  /** A line as the gateway's loggers write it, logged at `time`. */
+  const lineAt = (time: number, msg: string) =>
+    `${JSON.stringify({ level: 30, time, tenantId: "tenant-a", msg })}\n`;
+
+  it("drops the lines another writer still holds from before it, and writes the later ones", async () => {
+    const { logger } = captureLines();
+    // The other writer (another gateway process) holds its lines until it flushes.
+    const holder = filesIn({ flushIntervalMs: 60_000 });
+    const eraser = filesIn({ flushIntervalMs: 60_000 });
+    routeTenantLines(logger, holder);
+    eraser.append("tenant-a", lineAt(Date.now(), "written"));
+    await eraser.flush();
+
+    logger.child({ tenantId: "tenant-a", requestId: "before-erase-0001" }).warn("held");
+    logger.child({ tenantId: "tenant-b" }).info("other tenant");
+    await eraser.erase("tenant-a");
+    await holder.flush();
+
+    expect((await readdir(dir)).sort()).toEqual(["tenant-a.erased", "tenant-b.log"]);
+    expect((await linesOf("tenant-b")).map((line) => line.msg)).toEqual(["other tenant"]);
+
+    const erasedAt = (await readErasure(dir, "tenant-a")) ?? Number.NaN;
+    holder.append("tenant-a", lineAt(erasedAt + 1, "after"));
+    await holder.flush();
+    expect((await linesOf("tenant-a")).map((line) => line.msg)).toEqual(["after"]);
+  });
+
+  it("drops another writer's lines of the erasure's millisecond, not the eraser's own after it", async () => {
+    const eraser = filesIn({ flushIntervalMs: 60_000 });
+    const other = filesIn({ flushIntervalMs: 60_000 });
+    await eraser.erase("tenant-a");
+    const erasedAt = (await readErasure(dir, "tenant-a")) ?? Number.NaN;
+
+    // The eraser dropped what it held, so what it queued since came after.
+    eraser.append("tenant-a", lineAt(erasedAt, "eraser, same ms"));
+    other.append("tenant-a", lineAt(erasedAt, "other, same ms"));
+    other.append("tenant-a", lineAt(erasedAt + 1, "other, later"));
+    await eraser.flush();
+    await other.flush();
+
+    expect((await linesOf("tenant-a")).map((line) => line.msg)).toEqual([
+      "eraser, same ms",
+      "other, later",
+    ]);
+  });
+
+  it("never moves the erasure's time back, and takes a marker that is no time for none", async () => {
+    const later = Date.now() + 60_000;
+    await writeFile(join(dir, "tenant-a.erased"), `${later}\n`);
+    await filesIn().erase("tenant-a");
+    expect(await readErasure(dir, "tenant-a")).toBe(later);
+
+    await writeFile(join(dir, "tenant-b.erased"), "yesterday\n");
+    expect(await readErasure(dir, "tenant-b")).toBeNull();
+    expect(await readErasure(dir, "tenant-never")).toBeNull();
   });
 });

@@ -162,14 +162,35 @@ describe("the tenant log store", () => {
 
       const off = openTenantLogs({ mode: "off", directory: dir, logger });
       expect(await off.store.erase("tenant-a")).toBe(expected);
-      expect((await readdir(dir)).sort()).toEqual(["tenant-b.log", "tenant-b.log.1"]);
+      expect((await readdir(dir)).sort()).toEqual([
+        "tenant-a.erased",
+        "tenant-b.log",
+        "tenant-b.log.1",
+      ]);
 
       const writing = openTenantLogs({ mode: "file", directory: dir, logger });
       await writeFile(rotatedLogPath(dir, "tenant-a"), line(30, "again", 1));
       expect(await writing.store.erase("tenant-a")).toBe(line(30, "again", 1).length);
-      expect((await readdir(dir)).sort()).toEqual(["tenant-b.log", "tenant-b.log.1"]);
+      expect((await readdir(dir)).sort()).toEqual([
+        "tenant-a.erased",
+        "tenant-b.log",
+        "tenant-b.log.1",
+      ]);
       await writing.close();
     });
+  });
+
+  it("keeps a writing process from bringing back what a store without a writer erased", async () => {
+    const { logger } = captureLines();
+    // Another gateway process, holding a line of the tenant when the erasure comes.
+    const writing = openTenantLogs({ mode: "file", directory: dir, logger });
+    logger.child({ tenantId: "tenant-a", requestId: "before-erase-0001" }).info("held");
+
+    // The command-line tools and TENANT_LOGS=off erase without a writer of their own.
+    await new TenantLogStore({ directory: dir }).erase("tenant-a");
+    await writing.close();
+
+    expect(await readFile(tenantLogPath(dir, "tenant-a"), "utf8").catch(() => null)).toBeNull();
   });
 
   it("erases files even when the gateway writes none (TENANT_LOGS=off)", async () => {
@@ -181,7 +202,7 @@ describe("the tenant log store", () => {
     await logs.store.flush();
 
     expect(await logs.store.erase("tenant-a")).toBe(size);
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(dir)).toEqual(["tenant-a.erased"]);
     await logs.close();
   });
 });

@@ -22,6 +22,13 @@ const LEAKY = "00000000000000_leaky";
 const DATABASE_PASSWORD = "Tenant-Pass-4242";
 const LEAKED_URL = `postgresql://ogc_tenant:${DATABASE_PASSWORD}@127.0.0.1:5432/ogc`;
 const MESSAGE_PASSWORD = "Hunter2-in-message";
+/** Secrets a client puts in a syntax error's echo, which is logged. */
+const ECHOED = {
+  token: "tok-echoed-0001",
+  urlPassword: "p@ss-echoed-0002",
+  bearer: "brr-echoed-0003",
+  stripe: "sk_live_Echoed0004abcdEFGH",
+};
 
 const FORBIDDEN_WRITE = 'mutation { createRole(input: { name: "x", permissions: [] }) { name } }';
 const BAD_EMAIL = 'mutation { createUser(input: { email: "not-an-email", name: "N" }) { id } }';
@@ -168,6 +175,21 @@ describe("secrets", () => {
         first: `password=${MESSAGE_PASSWORD}`,
       },
     );
+    // GraphQL quotes the unexpected string in its syntax error, and a rejected input whole.
+    const syntax = await asTenantUser(
+      a,
+      "admin",
+      `{ users "Authorization: Token ${ECHOED.token} postgres://u:${ECHOED.urlPassword}@db Bearer: ${ECHOED.bearer}" }`,
+      "req-a-syntax",
+    );
+    expect(codesOf(syntax)).toEqual(["BAD_USER_INPUT"]);
+    await asTenantUser(
+      a,
+      "admin",
+      "mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }",
+      "req-a-stripe",
+      { input: { email: "x@y.test", name: "N", stripe: ECHOED.stripe } },
+    );
 
     // A DATABASE tenant whose provisioning fails with a connection string in the error,
     // asked for by staff who name tenant A in the request.
@@ -199,6 +221,8 @@ describe("secrets", () => {
     expect(text).not.toContain(token.split(".")[2]);
     expect(text).not.toContain(DATABASE_PASSWORD);
     expect(text).not.toContain(MESSAGE_PASSWORD);
+    for (const secret of Object.values(ECHOED)) expect(text).not.toContain(secret);
+    expect(text).not.toContain("ss-echoed");
   });
 
   it("are replaced in lines that are still written", async () => {
@@ -210,6 +234,12 @@ describe("secrets", () => {
     expect(echo?.msg).toContain("[redacted]");
     expect(password?.msg).toContain("password=[redacted]");
     expect(JSON.stringify(leaky?.err)).toContain("postgresql://ogc_tenant:[redacted]@127.0.0.1");
+    const syntax = lines.find((line) => line.requestId === "req-a-syntax");
+    expect(syntax?.msg).toContain(
+      "Authorization: Token [redacted] postgres://u:[redacted]@db Bearer: [redacted]",
+    );
+    const stripe = lines.find((line) => line.requestId === "req-a-stripe");
+    expect(stripe?.msg).toContain('stripe: "[redacted]"');
   });
 
   it("files a failure of work on another tenant under neither tenant", async () => {
@@ -218,6 +248,21 @@ describe("secrets", () => {
     expect(lines.filter((line) => line.requestId === "req-staff-leaky")).toEqual([]);
     const leaky = capture.lines().find((line) => line.requestId === "req-staff-leaky");
     expect(leaky?.tenantId).toBeUndefined();
+  });
+
+  it("files a flag override refused for an unknown tenant, asked under A, under neither", async () => {
+    const res = await gw.request(
+      'mutation { setTenantFeature(tenantId: "nosuchco", key: "dashboards", enabled: true) { key } }',
+      { tenant: a.tenantId, token: staff, headers: { "x-request-id": "req-staff-nosuchco" } },
+    );
+
+    expect(codesOf(res)).toEqual(["TENANT_NOT_FOUND"]);
+    expect(
+      (await fileLines(a.tenantId)).filter((line) => line.requestId === "req-staff-nosuchco"),
+    ).toEqual([]);
+    const logged = capture.lines().filter((line) => line.requestId === "req-staff-nosuchco");
+    expect(logged.find((line) => line.code === "TENANT_NOT_FOUND")).toBeDefined();
+    expect(logged.filter((line) => line.tenantId !== undefined)).toEqual([]);
   });
 });
 
@@ -284,15 +329,24 @@ describe("tenantLogs", () => {
 
     const malformed = await ask({ id: "Not An Id" });
     const level = await ask({ id: a.tenantId, level: "loud" });
+    // Names every JavaScript object has are no levels either.
+    const builtIns = await Promise.all(
+      ["constructor", "toString", "__proto__", "hasOwnProperty"].map((name) =>
+        ask({ id: a.tenantId, level: name }),
+      ),
+    );
     const count = await ask({ id: a.tenantId, first: 0 });
     const unknown = await ask({ id: uniqueTenantId("nobody") });
 
     expect(codesOf(malformed)).toEqual(["BAD_USER_INPUT"]);
     expect(malformed.body.errors?.[0]?.extensions?.field).toBe("id");
-    expect(level.body.errors?.[0]?.extensions).toMatchObject({
-      code: "BAD_USER_INPUT",
-      field: "level",
-    });
+    for (const refused of [level, ...builtIns]) {
+      expect(refused.body.data).toBeNull();
+      expect(refused.body.errors?.[0]?.extensions).toMatchObject({
+        code: "BAD_USER_INPUT",
+        field: "level",
+      });
+    }
     expect(count.body.errors?.[0]?.extensions).toMatchObject({
       code: "BAD_USER_INPUT",
       field: "first",

@@ -42,6 +42,8 @@ export interface GatewayProcess {
   /** `http://127.0.0.1:<port>`. */
   readonly url: string;
   readonly pid: number;
+  /** Settles when the process exits, with its exit code or the signal that ended it. */
+  readonly exit: Promise<ProcessExit>;
   /** Sends one GraphQL operation to `/graphql`; the answer keeps its headers. */
   request<T = Record<string, unknown>>(
     query: string,
@@ -51,6 +53,12 @@ export interface GatewayProcess {
   output(): string;
   /** Sends SIGTERM and waits for the exit; kills it if it has not gone in 10 s. Safe to repeat. */
   stop(): Promise<void>;
+}
+
+/** How a gateway process ended: `code` when it exited, `signal` when a signal killed it. */
+export interface ProcessExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
 export interface GatewayProcessOptions {
@@ -145,7 +153,9 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   running.add(child);
   // A failed spawn or kill is an 'error' event; the start check or the exit reports it.
   child.on("error", () => {});
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<ProcessExit>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   void exited.then(() => running.delete(child));
   const output = keepLines(child);
   const url = `http://127.0.0.1:${port}`;
@@ -172,6 +182,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     return {
       url,
       pid: child.pid,
+      exit: exited,
       request: <T>(query: string, request: RequestOptions = {}) =>
         postGraphQL<T>(url, query, request),
       output,

@@ -8,7 +8,7 @@ import { isTenantId } from "../../tenancy/index.js";
 export const MAX_LOG_LINES = 1_000;
 
 /** The level names `tenantLogs` filters by, least severe first. */
-const LEVEL_NAMES = Object.keys(LOG_LEVELS).join(", ");
+const LEVEL_NAMES = [...LOG_LEVELS.keys()].join(", ");
 
 /** BAD_USER_INPUT for a malformed id, TENANT_NOT_FOUND for one that is not registered. */
 async function checkTenant(ctx: GatewayContext, id: string): Promise<void> {
@@ -23,7 +23,7 @@ async function checkTenant(ctx: GatewayContext, id: string): Promise<void> {
 /** pino's number for a level name; BAD_USER_INPUT for any other name. */
 function minLevelOf(level: string | null | undefined): number | undefined {
   if (level === null || level === undefined) return undefined;
-  const value = LOG_LEVELS[level.trim().toLowerCase()];
+  const value = LOG_LEVELS.get(level.trim().toLowerCase());
   if (value === undefined) throw badInput("level", `level must be one of ${LEVEL_NAMES}.`);
 
   return value;
