@@ -91,6 +91,23 @@ export function listJobs(control: PrismaClient, filter: JobFilter): Promise<JobR
 }
 
 /**
+ * Changes a job that has not finished; false when it has (another process
+ * recorded its outcome), which then stays as it is.
+ */
+async function updateUnfinished(
+  control: PrismaClient,
+  id: string,
+  data: Prisma.BackgroundJobUpdateManyMutationInput,
+): Promise<boolean> {
+  const { count } = await control.backgroundJob.updateMany({
+    where: { id, status: UNFINISHED },
+    data,
+  });
+
+  return count === 1;
+}
+
+/**
  * Marks attempt `attempt` as started now; false when the job has finished
  * meanwhile (another process recorded its outcome), and then nothing runs.
  */
@@ -99,12 +116,12 @@ export async function markRunning(
   id: string,
   attempt: number,
 ): Promise<boolean> {
-  const { count } = await control.backgroundJob.updateMany({
-    where: { id, status: UNFINISHED },
-    data: { status: JobStatus.RUNNING, attempts: attempt, startedAt: new Date(), finishedAt: null },
+  return updateUnfinished(control, id, {
+    status: JobStatus.RUNNING,
+    attempts: attempt,
+    startedAt: new Date(),
+    finishedAt: null,
   });
-
-  return count === 1;
 }
 
 /**
@@ -116,18 +133,13 @@ export async function markSucceeded(
   id: string,
   result: unknown,
 ): Promise<boolean> {
-  const { count } = await control.backgroundJob.updateMany({
-    where: { id, status: UNFINISHED },
-    data: {
-      status: JobStatus.SUCCEEDED,
-      result: result as Prisma.InputJsonValue,
-      errorCode: null,
-      errorMessage: null,
-      finishedAt: new Date(),
-    },
+  return updateUnfinished(control, id, {
+    status: JobStatus.SUCCEEDED,
+    result: result as Prisma.InputJsonValue,
+    errorCode: null,
+    errorMessage: null,
+    finishedAt: new Date(),
   });
-
-  return count === 1;
 }
 
 /** Back to QUEUED after a failed attempt that will be retried; the failure stays visible. */
@@ -136,9 +148,10 @@ export async function markRetrying(
   id: string,
   failure: JobFailure,
 ): Promise<void> {
-  await control.backgroundJob.updateMany({
-    where: { id, status: UNFINISHED },
-    data: { status: JobStatus.QUEUED, errorCode: failure.code, errorMessage: failure.message },
+  await updateUnfinished(control, id, {
+    status: JobStatus.QUEUED,
+    errorCode: failure.code,
+    errorMessage: failure.message,
   });
 }
 
@@ -148,15 +161,12 @@ export async function markFailed(
   id: string,
   failure: JobFailure,
 ): Promise<void> {
-  await control.backgroundJob.updateMany({
-    where: { id, status: UNFINISHED },
-    data: {
-      status: JobStatus.FAILED,
-      errorCode: failure.code,
-      errorMessage: failure.message,
-      result: failure.field ? { error: { field: failure.field } } : undefined,
-      finishedAt: new Date(),
-    },
+  await updateUnfinished(control, id, {
+    status: JobStatus.FAILED,
+    errorCode: failure.code,
+    errorMessage: failure.message,
+    result: failure.field ? { error: { field: failure.field } } : undefined,
+    finishedAt: new Date(),
   });
 }
 

@@ -24,6 +24,14 @@ const TENANTS_OF_CLUSTER = {
  * them, with the share's latest request id as the sample. The cluster's
  * tenants are all those that met it.
  */
+
+/** The same order for whole clusters and for one tenant's shares (both hold count and lastSeen). */
+function orderOf(order: ErrorClusterOrder) {
+  return order === ErrorClusterOrder.MOST_FREQUENT
+    ? [{ count: "desc" as const }, { lastSeen: "desc" as const }, { fingerprint: "asc" as const }]
+    : [{ lastSeen: "desc" as const }, { fingerprint: "asc" as const }];
+}
+
 async function listTenantClusters(
   control: PrismaClient,
   tenantId: string,
@@ -35,10 +43,7 @@ async function listTenantClusters(
       ...(filter.code ? { cluster: { code: filter.code } } : {}),
       ...(filter.seenSince ? { lastSeen: { gte: filter.seenSince } } : {}),
     },
-    orderBy:
-      filter.orderBy === ErrorClusterOrder.MOST_FREQUENT
-        ? [{ count: "desc" }, { lastSeen: "desc" }, { fingerprint: "asc" }]
-        : [{ lastSeen: "desc" }, { fingerprint: "asc" }],
+    orderBy: orderOf(filter.orderBy),
     take: filter.first,
     include: { cluster: { include: { tenants: TENANTS_OF_CLUSTER } } },
   });
@@ -73,10 +78,7 @@ export async function listErrorClusters(
       ...(filter.code ? { code: filter.code } : {}),
       ...(filter.seenSince ? { lastSeen: { gte: filter.seenSince } } : {}),
     },
-    orderBy:
-      filter.orderBy === ErrorClusterOrder.MOST_FREQUENT
-        ? [{ count: "desc" }, { lastSeen: "desc" }, { fingerprint: "asc" }]
-        : [{ lastSeen: "desc" }, { fingerprint: "asc" }],
+    orderBy: orderOf(filter.orderBy),
     take: filter.first,
     include: { tenants: TENANTS_OF_CLUSTER },
   });
