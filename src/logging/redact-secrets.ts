@@ -23,7 +23,7 @@ export const REDACTED = "[redacted]";
 const JSON_CHAR = String.raw`(?:[^"\\]|\\.)`;
 
 /** Words that mark a field or setting as secret, also inside longer names (`dbPassword`). */
-const STRONG_WORD = String.raw`(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|authorization|credential|connection[_-]?string|database[_-]?url)`;
+const STRONG_WORD = String.raw`(?:passw(?:or)?d|session[_-]?id|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|authorization|credential|connection[_-]?string|database[_-]?url)`;
 
 /**
  * Words that mark a name as secret only as a word of their own (`pass`,
@@ -43,11 +43,22 @@ const SECRET_NAME = String.raw`(?:${STRONG_WORD}|${WEAK_WORD})[A-Za-z0-9_-]{0,64
 const KEY_CHAR = String.raw`[A-Za-z0-9_.$-]`;
 
 /**
- * A value written inside text: quoted (`\"…\"`, where a quote of its own is
- * `\\\"`), or up to a space, quote, separator or closing parenthesis. An
- * object or list (`{ … }`, `[ … ]`) is measured by hand, see {@link endOfTextValue}.
+ * Whitespace in text as the JSON line holds it: a space, or an escaped tab,
+ * newline or carriage return (`\t`, `\n`, `\r`), so `Authorization:\nBearer …`
+ * and `Bearer\t…` are seen as what they are.
  */
-const TEXT_VALUE = String.raw`(?:\\"(?:\\\\\\"|[^"\\]|\\[^"])*\\"|(?:[^\s"\\&;,)]|\\[^"])+)`;
+const WS = String.raw`(?:\s|\\[nrt])`;
+
+/**
+ * A value written inside text: double-quoted (`\"…\"`, where a quote of its
+ * own is `\\\"`), single-quoted as libpq and Python write it (`'…'`, where a
+ * quote of its own is `\\'`), spaces and all, and to the end of its string
+ * when the quote is not closed; or up to a space, quote, separator or closing
+ * parenthesis. An object or list (`{ … }`, `[ … ]`) is measured by hand, see
+ * {@link endOfTextValue}. The quoted forms' alternatives never overlap, so
+ * no text makes the scan go back and forth.
+ */
+const TEXT_VALUE = String.raw`(?:\\"(?:\\\\\\"|[^"\\]|\\[^"])*(?:\\"|(?="))|'(?:[^'"\\]|\\[^\\]|\\\\(?:[^"\\]|\\.))*(?:'|(?="))|(?:[^\s"\\&;,)]|\\[^"])+)`;
 
 /**
  * HTTP authentication schemes kept in front of a redacted credential
@@ -72,7 +83,7 @@ const KEY_FORMATS = String.raw`(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|(?:AKI
 const API_KEY = new RegExp(`^${KEY_FORMATS}$`);
 
 /** A PEM private key, to its END line or, cut short, to the end of its string. */
-const PEM_KEY = String.raw`-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----${JSON_CHAR}*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|(?="))`;
+const PEM_KEY = String.raw`-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----${JSON_CHAR}*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|(?="|$))`;
 
 /**
  * The patterns, in one alternation so a line is scanned once. Each group
@@ -92,9 +103,9 @@ const PATTERNS = [
   //    would take the scheme word for the value; a quoted value is left to 9.
   //    After a known scheme the credential goes; after another word, the word and a
   //    credential-like word after it (not one that starts a URL or setting, `postgres:`).
-  String.raw`(?<authKey>\b(?:proxy[_-]?)?authorization[A-Za-z0-9_-]{0,32}(?:\\")?\s*[=:]\s*)(?!\\")(?:(?<authScheme>${AUTH_SCHEME}\s+)${CREDENTIAL_CHAR}+|${CREDENTIAL_CHAR}+(?:\s+${CREDENTIAL_CHAR}{8,}(?![:A-Za-z0-9._~+/=-]))?)`,
+  String.raw`(?<authKey>\b(?:proxy[_-]?)?authorization[A-Za-z0-9_-]{0,32}(?:\\")?${WS}*[=:]${WS}*)(?!\\")(?:(?<authScheme>${AUTH_SCHEME}${WS}+)${CREDENTIAL_CHAR}+|${CREDENTIAL_CHAR}+(?:${WS}+${CREDENTIAL_CHAR}{8,}(?![:A-Za-z0-9._~+/=-]))?)`,
   // 4. An HTTP credential: "Bearer …", "Basic …", "Bearer: …".
-  String.raw`(?<scheme>\b(?:bearer:?|basic)\s+|\bbearer:)${CREDENTIAL_CHAR}{8,}`,
+  String.raw`(?<scheme>\b(?:bearer:?|basic)${WS}+|\bbearer:)${CREDENTIAL_CHAR}{8,}`,
   // 5. An API key of a known format (Stripe, AWS, GitHub, Slack, Google), whole.
   String.raw`(?<apiKey>${KEY_FORMATS})`,
   // 6. A JWT or JWS anywhere: a JSON header (eyJ…) and two more base64url parts.
@@ -105,7 +116,7 @@ const PATTERNS = [
   PEM_KEY,
   // 9. A secret setting in text: password=…, "token: …", \"secret\":\"…\", { pass: \"…\" }.
   //    The value may be quoted inside the text, and may start with a scheme.
-  String.raw`(?<textKey>${SECRET_NAME}(?:\\")?\s*[=:]\s*(?:(?:bearer|basic)\s+)?)${TEXT_VALUE}`,
+  String.raw`(?<textKey>${SECRET_NAME}(?:\\"|')?${WS}*[=:]${WS}*(?:(?:bearer|basic)${WS}+)?)${TEXT_VALUE}`,
 ];
 
 const SECRETS = new RegExp(PATTERNS.join("|"), "gi");

@@ -40,6 +40,7 @@ import { createTelemetry, type Telemetry } from "../telemetry/index.js";
 import { TenantRegistry } from "../tenancy/tenant-registry.js";
 import { createBodyErrorHandler } from "./body-errors.js";
 import { createDepthLimitRule } from "./depth-limit.js";
+import { noSubscriptionsRule } from "./no-subscriptions.js";
 import { createQueryCostPlugin } from "./query-cost.js";
 import { mountHealthRoutes } from "./health-routes.js";
 import { mountStorageRoutes } from "./storage-routes.js";
@@ -283,7 +284,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: !config.production,
     // "Did you mean …?" would give back what disabling introspection hides.
     hideSchemaDetailsFromClientErrors: config.production,
-    validationRules: [createDepthLimitRule(config.queryMaxDepth)],
+    validationRules: [createDepthLimitRule(config.queryMaxDepth), noSubscriptionsRule],
     // Validating a document costs time that grows faster than its length
     // (repeated fields are compared pairwise), so huge documents stop at
     // the parser, before validation starts.

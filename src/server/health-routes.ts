@@ -29,6 +29,13 @@ function sameSecret(given: string | undefined, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The credential of `Authorization: Bearer …`; the scheme's case does not matter (RFC 9110). */
+function bearerOf(header: string | undefined): string | undefined {
+  const match = /^bearer +(\S+)$/i.exec(header ?? "");
+
+  return match?.[1];
+}
+
 /** Mounts `/healthz`, `/readyz` and `/metrics`. */
 export function mountHealthRoutes(
   app: Express,
@@ -55,10 +62,7 @@ export function mountHealthRoutes(
   app.get("/metrics", async (req, res) => {
     // Series name every tenant: behind the token, which production requires
     // (src/config refuses to start without METRICS_TOKEN).
-    if (
-      deps.metricsToken &&
-      !sameSecret(req.headers.authorization, `Bearer ${deps.metricsToken}`)
-    ) {
+    if (deps.metricsToken && !sameSecret(bearerOf(req.headers.authorization), deps.metricsToken)) {
       res.status(401).json({
         errors: [
           { message: "Metrics need the metrics token.", extensions: { code: "UNAUTHENTICATED" } },

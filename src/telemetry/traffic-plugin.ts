@@ -87,6 +87,31 @@ function internalMessage(error: GraphQLError, tenantIds: readonly string[]): str
 }
 
 /**
+ * Messages of documents refused before anything ran. graphql-js prints
+ * literals the caller wrote unquoted (`… non boolean value: Falcon`), so
+ * such messages are replaced whole: every made-up literal would otherwise
+ * be a cluster of its own, and its text the caller's. The request ids kept
+ * with the cluster lead to the full message in the logs.
+ */
+const DOCUMENT_MESSAGES: Readonly<Record<string, string>> = {
+  GRAPHQL_PARSE_FAILED: "The document could not be parsed.",
+  GRAPHQL_VALIDATION_FAILED: "The document failed validation.",
+};
+const VARIABLE_REFUSED = /^Variable "\$[_A-Za-z][_0-9A-Za-z]*" /;
+
+/** A client error's message as clustered: values out, and whole where the caller wrote it. */
+function clientMessage(error: GraphQLError): string {
+  const raw = error.extensions?.code;
+  const document = typeof raw === "string" ? DOCUMENT_MESSAGES[raw] : undefined;
+  if (document) return document;
+  if (!error.path && VARIABLE_REFUSED.test(error.message)) {
+    return "A variable's value was refused.";
+  }
+
+  return normaliseMessage(error.message);
+}
+
+/**
  * The error as its cluster knows it, with the contract code the client
  * saw. `operation` is the operation's metric label (a known name,
  * `anonymous` or `other`), so made-up names make no new clusters, and the
@@ -108,9 +133,7 @@ export function shapeOf(
     operation,
     path: schemaPathOf(error.path, source),
     message:
-      code === "INTERNAL_SERVER_ERROR"
-        ? internalMessage(error, tenantIds)
-        : normaliseMessage(error.message),
+      code === "INTERNAL_SERVER_ERROR" ? internalMessage(error, tenantIds) : clientMessage(error),
   };
 }
 

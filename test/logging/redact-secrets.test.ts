@@ -189,6 +189,60 @@ describe("value redaction of a log line", () => {
     );
   });
 
+  it("removes a quoted value whole, spaces, escaped quotes and all, or to its string's end", () => {
+    const parsed = JSON.parse(
+      redacted({
+        libpq: "host=db password='hunter 2 with spaces' dbname=x",
+        key: "apiKey='k k' next=1",
+        escaped: String.raw`password='it\'s a secret' user=u`,
+        python: "{'password': 'py secret value', 'user': 'u'}",
+        double: 'token="dbl \\"quoted\\" words" left',
+        open: "password='cut off here",
+      }),
+    ) as Record<string, string>;
+
+    expect(JSON.stringify(parsed)).not.toMatch(/hunter|spaces|k k|secret|py |dbl|words|cut off/);
+    expect(parsed.libpq).toBe(`host=db password=${REDACTED} dbname=x`);
+    expect(parsed.key).toBe(`apiKey=${REDACTED} next=1`);
+    expect(parsed.escaped).toBe(`password=${REDACTED} user=u`);
+    expect(parsed.python).toBe(`{'password': ${REDACTED}, 'user': 'u'}`);
+    expect(parsed.double).toBe(`token=${REDACTED} left`);
+    expect(parsed.open).toBe(`password=${REDACTED}`);
+  });
+
+  it("removes sessionid values, as a key and in text", () => {
+    const parsed = JSON.parse(
+      redacted({ sessionid: "sid-value-1", msg: "cookie jar: sessionid=sid-value-2; path=/" }),
+    ) as Record<string, string>;
+
+    expect(parsed.sessionid).toBe(REDACTED);
+    expect(parsed.msg).toBe(`cookie jar: sessionid=${REDACTED}; path=/`);
+  });
+
+  it("sees any whitespace between a scheme and its credential, newlines and tabs too", () => {
+    const parsed = JSON.parse(
+      redacted({
+        tab: "Bearer\ttab-secret-0001",
+        newline: "Authorization:\nBearer nl-secret-0002",
+        spread: "Authorization:\r\n  Bearer\n\tspread-secret-0003",
+        custom: "authorization=\nCustom\ncst-secret-0004",
+        setting: "token:\n  set-secret-0005",
+      }),
+    ) as Record<string, string>;
+
+    expect(JSON.stringify(parsed)).not.toMatch(/secret-000/);
+    expect(parsed.tab).toBe(`Bearer\t${REDACTED}`);
+    expect(parsed.newline).toBe(`Authorization:\nBearer ${REDACTED}`);
+    expect(parsed.spread).toBe(`Authorization:\r\n  Bearer\n\t${REDACTED}`);
+  });
+
+  it("removes a PEM private key with no END line to the end of a line cut short", () => {
+    const body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7PemBodyBytes";
+    const cut = redactSecrets(`{"msg":"key -----BEGIN PRIVATE KEY-----\\n${body}\\n${body}`);
+
+    expect(cut).toBe(`{"msg":"key ${REDACTED}`);
+  });
+
   it("takes a connection string's password to the last @ before the host", () => {
     const parsed = JSON.parse(
       redacted({ msg: "connect postgres://u:p@ss@db:5432/x and redis://:a@b@c@cache failed" }),
@@ -232,6 +286,9 @@ describe("value redaction of a log line", () => {
       msg: 'token\\"'.repeat(20_000) + "x".repeat(50_000) + "pass".repeat(20_000),
       [`${"k".repeat(10_000)}password`]: 1,
       stack: "-----BEGIN ".repeat(10_000),
+      quoted: "password='".repeat(10_000) + 'password=\\"'.repeat(10_000),
+      spaced: "Authorization:" + "\n\t ".repeat(10_000) + "Bearer\t".repeat(10_000),
+      pem: "-----BEGIN PRIVATE KEY-----".repeat(10_000),
     })}\n`;
 
     const parsed = JSON.parse(redactSecrets(line)) as Record<string, unknown>;

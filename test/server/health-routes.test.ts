@@ -38,6 +38,17 @@ describe("health, readiness and metrics routes", () => {
     expect(refused.status).toBe(401);
     const wrong = await fetch(`${gw.url}/metrics`, { headers: { authorization: "Bearer nope" } });
     expect(wrong.status).toBe(401);
+    const extra = await fetch(`${gw.url}/metrics`, {
+      headers: { authorization: "Bearer metrics-secret-for-tests x" },
+    });
+    expect(extra.status).toBe(401);
+  });
+
+  it("takes the bearer scheme in any case", async () => {
+    const lower = await fetch(`${gw.url}/metrics`, {
+      headers: { authorization: "bearer metrics-secret-for-tests" },
+    });
+    expect(lower.status).toBe(200);
   });
 
   it("labels request series with registered tenants only", async () => {
