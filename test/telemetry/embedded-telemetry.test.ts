@@ -1,22 +1,16 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueDevelopmentToken } from "../../src/auth/index.js";
-import { loadConfig } from "../../src/config/index.js";
 import { Isolation } from "../../src/generated/prisma/enums.js";
 import { provisionTenant } from "../../src/lifecycle/provision.js";
-import { createLogger } from "../../src/logging/index.js";
-import { createGateway, type Gateway } from "../../src/server/gateway.js";
-import { uniqueTenantId } from "../support/gateway.js";
-
-const SECRET = "embedded-telemetry-secret-long-enough-for-hs256";
+import type { Gateway } from "../../src/server/gateway.js";
+import { startEmbeddedGateway, type EmbeddedGateway } from "../support/embedded-gateway.js";
+import { TEST_JWT_SECRET as SECRET, uniqueTenantId } from "../support/gateway.js";
 
 /** `npm start` with no servers: telemetry writes through the embedded PGlite's one connection. */
 describe("usage, errors and health on the embedded database", () => {
+  let embedded: EmbeddedGateway;
   let gateway: Gateway;
   let url: string;
-  let files: string;
   const shared = uniqueTenantId("emb-tel-a");
   const schema = uniqueTenantId("emb-tel-b");
 
@@ -37,23 +31,11 @@ describe("usage, errors and health on the embedded database", () => {
   }
 
   beforeAll(async () => {
-    files = await mkdtemp(join(tmpdir(), "ogc-embedded-telemetry-"));
-    const config = loadConfig({
-      NODE_ENV: "test",
-      DATA_DIR: "memory://",
-      JWT_SECRET: SECRET,
-      STORAGE_DIR: join(files, "storage"),
-      EXPORT_DIR: join(files, "exports"),
-      PORT: "0",
+    embedded = await startEmbeddedGateway("embedded-telemetry", {
       TELEMETRY_FLUSH_MS: "600000",
       HEALTH_PROBE_MS: "3600000",
     });
-    gateway = await createGateway({
-      config,
-      logger: createLogger({ level: "silent" }),
-      registryTtlMs: 0,
-    });
-    url = await gateway.listen(0);
+    ({ gateway, url } = embedded);
     for (const [id, isolation] of [
       [shared, Isolation.SHARED],
       [schema, Isolation.SCHEMA],
@@ -65,10 +47,7 @@ describe("usage, errors and health on the embedded database", () => {
       );
     }
   });
-  afterAll(async () => {
-    await gateway?.stop();
-    await rm(files, { recursive: true, force: true });
-  });
+  afterAll(() => embedded?.stop());
 
   it("counts, clusters and probes, and answers the admin views", async () => {
     const staff = await issueDevelopmentToken(SECRET, { sub: "staff", roles: ["global_admin"] });

@@ -1,23 +1,17 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueDevelopmentToken } from "../../src/auth/index.js";
-import { loadConfig } from "../../src/config/index.js";
 import { Isolation } from "../../src/generated/prisma/enums.js";
 import { moveTenant } from "../../src/lifecycle/move-tenant.js";
 import { provisionTenant } from "../../src/lifecycle/provision.js";
-import { createLogger } from "../../src/logging/index.js";
-import { createGateway, type Gateway } from "../../src/server/gateway.js";
-import { uniqueTenantId } from "../support/gateway.js";
-
-const SECRET = "embedded-test-secret-long-enough-for-hs256";
+import type { Gateway } from "../../src/server/gateway.js";
+import { startEmbeddedGateway, type EmbeddedGateway } from "../support/embedded-gateway.js";
+import { TEST_JWT_SECRET as SECRET, uniqueTenantId } from "../support/gateway.js";
 
 /** The embedded default (`npm start` with no servers): PGlite and an in-memory cache. */
 describe("tiers on the embedded database", () => {
+  let embedded: EmbeddedGateway;
   let gateway: Gateway;
   let url: string;
-  let files: string;
 
   const ask = async (tenant: string, userId: string, query: string) => {
     const token = await issueDevelopmentToken(SECRET, { sub: userId, tid: tenant });
@@ -34,26 +28,10 @@ describe("tiers on the embedded database", () => {
   };
 
   beforeAll(async () => {
-    files = await mkdtemp(join(tmpdir(), "ogc-embedded-"));
-    const config = loadConfig({
-      NODE_ENV: "test",
-      DATA_DIR: "memory://",
-      JWT_SECRET: SECRET,
-      STORAGE_DIR: join(files, "storage"),
-      EXPORT_DIR: join(files, "exports"),
-      PORT: "0",
-    });
-    gateway = await createGateway({
-      config,
-      logger: createLogger({ level: "silent" }),
-      registryTtlMs: 0,
-    });
-    url = await gateway.listen(0);
+    embedded = await startEmbeddedGateway("embedded");
+    ({ gateway, url } = embedded);
   });
-  afterAll(async () => {
-    await gateway?.stop();
-    await rm(files, { recursive: true, force: true });
-  });
+  afterAll(() => embedded?.stop());
 
   it("provisions a SCHEMA tenant and serves it beside a shared one", async () => {
     const shared = uniqueTenantId("emb-shared");
